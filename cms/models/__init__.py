@@ -1,0 +1,3 @@
+from .pages import HomePage, NewsletterIssuePage
+
+__all__ = ["HomePage", "NewsletterIssuePage"]

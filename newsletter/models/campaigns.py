@@ -1,0 +1,106 @@
+"""What is sent to whom: campaigns and their delivery ledger."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .audience import Contact, MailingList
+
+
+def new_token() -> str:
+    """Return an unguessable, URL-safe token (128 bits of randomness)."""
+    return secrets.token_urlsafe(16)
+
+
+class Campaign(models.Model):
+    """One mailable page sent to an audience, in each reader's best language."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PREPARING = "preparing", _("Preparing")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class LanguagePolicy(models.TextChoices):
+        SOURCE = (
+            "source",
+            _("Send the source language when the reader's languages are missing"),
+        )
+        SKIP = "skip", _("Skip readers whose languages are missing")
+
+    name = models.CharField(_("name"), max_length=255)
+    # newsletter never imports cms: the page is reached through the mailable protocol.
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.PROTECT, related_name="+"
+    )
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    language_policy = models.CharField(
+        max_length=16, choices=LanguagePolicy, default=LanguagePolicy.SOURCE
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Delivery(models.Model):
+    """The ledger row of one campaign for one contact: it is mailed at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Being handed to the provider")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    TERMINAL = (Status.SENT, Status.FAILED, Status.SKIPPED, Status.UNCERTAIN)
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    token = models.CharField(
+        max_length=32, unique=True, default=new_token, editable=False
+    )
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                name="uniq_delivery_per_campaign_contact",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="delivery_campaign_status")
+        ]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} → {self.contact_id} ({self.status})"

@@ -1,0 +1,42 @@
+"""Celery tasks: thin adapters that take ids and call one service each.
+
+Task names and arguments are a contract with messages already in the queue:
+change them only with a new name.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from newsletter.sending.dispatch import TransientSendError, delivery_send_batch
+from newsletter.sending.prepare import campaign_prepare
+
+
+@shared_task(name="newsletter.campaign_prepare", acks_late=True)
+def campaign_prepare_task(campaign_id: int) -> int:
+    """Prepare a campaign, then queue its pending deliveries in batches."""
+    pending = campaign_prepare(campaign_id=campaign_id)
+    size = settings.RELAY_SEND_BATCH_SIZE
+    for start in range(0, len(pending), size):
+        delivery_send_batch_task.delay_on_commit(
+            campaign_id, pending[start : start + size]
+        )
+    return len(pending)
+
+
+@shared_task(
+    name="newsletter.delivery_send_batch",
+    acks_late=True,
+    autoretry_for=(TransientSendError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+)
+def delivery_send_batch_task(
+    campaign_id: int, delivery_ids: list[int]
+) -> dict[str, int]:
+    """Send one batch of a campaign; safe to run twice (claimed rows are skipped)."""
+    result = delivery_send_batch(campaign_id=campaign_id, delivery_ids=delivery_ids)
+    return dict(result.__dict__)

@@ -1,0 +1,105 @@
+import pytest
+
+from newsletter.models import Campaign, Contact, Delivery
+from newsletter.sending.campaigns import campaign_create
+from newsletter.sending.prepare import campaign_prepare
+from tests.factories import ContactFactory, MailingListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prepare_chooses_each_readers_best_published_language(issue) -> None:
+    mailing_list = MailingListFactory()
+    german = ContactFactory(preferred_language="de", subscribed_to=[mailing_list])
+    bulgarian = ContactFactory(preferred_language="bg", subscribed_to=[mailing_list])
+    french = ContactFactory(
+        preferred_language="fr",
+        fallback_languages=["pt", "en"],
+        subscribed_to=[mailing_list],
+    )
+    romanian = ContactFactory(preferred_language="ro", subscribed_to=[mailing_list])
+    polish = ContactFactory(
+        preferred_language="pl",
+        fallback_languages=["ro", "bg"],
+        subscribed_to=[mailing_list],
+    )
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+
+    pending = campaign_prepare(campaign_id=campaign.pk)
+
+    chosen = dict(
+        Delivery.objects.filter(campaign=campaign).values_list("contact_id", "language")
+    )
+    assert chosen == {
+        german.pk: "de",
+        bulgarian.pk: "bg",
+        french.pk: "en",
+        romanian.pk: "en",
+        polish.pk: "bg",
+    }
+    assert sorted(pending) == sorted(
+        Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True)
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENDING
+
+
+def test_prepare_twice_creates_no_second_delivery(issue) -> None:
+    mailing_list = MailingListFactory()
+    ContactFactory.create_batch(3, subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+
+    first = campaign_prepare(campaign_id=campaign.pk)
+    second = campaign_prepare(campaign_id=campaign.pk)
+
+    assert Delivery.objects.filter(campaign=campaign).count() == 3
+    assert sorted(first) == sorted(second)
+
+
+def test_prepare_leaves_out_unsubscribed_and_inactive_contacts(issue) -> None:
+    mailing_list = MailingListFactory()
+    reader = ContactFactory(subscribed_to=[mailing_list])
+    ContactFactory(status=Contact.Status.UNSUBSCRIBED, subscribed_to=[mailing_list])
+    ContactFactory()  # not on the list
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+
+    campaign_prepare(campaign_id=campaign.pk)
+
+    assert list(
+        Delivery.objects.filter(campaign=campaign).values_list("contact_id", flat=True)
+    ) == [reader.pk]
+
+
+def test_skip_policy_records_readers_without_a_language_as_skipped(issue) -> None:
+    mailing_list = MailingListFactory()
+    ContactFactory(preferred_language="ro", subscribed_to=[mailing_list])
+    campaign = campaign_create(
+        page=issue,
+        mailing_list=mailing_list,
+        language_policy=Campaign.LanguagePolicy.SKIP,
+    )
+
+    pending = campaign_prepare(campaign_id=campaign.pk)
+
+    delivery = Delivery.objects.get(campaign=campaign)
+    assert pending == []
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "translation" in delivery.reason
+
+
+def test_unpublished_translation_is_never_chosen(issue) -> None:
+    issue.get_translation(
+        issue.get_translations().get(locale__language_code="de").locale
+    ).unpublish()
+    mailing_list = MailingListFactory()
+    ContactFactory(preferred_language="de", subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+
+    campaign_prepare(campaign_id=campaign.pk)
+
+    assert Delivery.objects.get(campaign=campaign).language == "en"
+
+
+def test_campaign_refuses_a_page_that_cannot_be_mailed(home_page) -> None:
+    with pytest.raises(ValueError, match="cannot be sent"):
+        campaign_create(page=home_page, mailing_list=MailingListFactory())
