@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "relay.example.org",
     "DATABASE_URL": "postgres://relay@127.0.0.1:5432/relay",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
     "RELAY_BASE_URL": "https://relay.example.org",
     "DEFAULT_FROM_EMAIL": "Network <news@relay.example.org>",
     "RELAY_EMAIL_PROVIDER": "mailgun",
@@ -31,7 +32,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "RELAY_", "ANYMAIL_"))
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "RELAY_", "ANYMAIL_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -57,6 +58,7 @@ def test_check_deploy_is_clean_with_the_production_variables() -> None:
         "DJANGO_ALLOWED_HOSTS",
         "DATABASE_URL",
         "CELERY_BROKER_URL",
+        "CACHE_URL",
         "RELAY_BASE_URL",
         "DEFAULT_FROM_EMAIL",
         "RELAY_EMAIL_PROVIDER",

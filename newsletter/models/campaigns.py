@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .audience import Contact, MailingList
-
-
-def new_token() -> str:
-    """Return an unguessable, URL-safe token (128 bits of randomness)."""
-    return secrets.token_urlsafe(16)
+from .tokens import new_token
 
 
 class Campaign(models.Model):

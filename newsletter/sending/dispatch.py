@@ -126,7 +126,9 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
                 done.append(delivery)
                 continue
             message_id = message.anymail_status.message_id
-            delivery.provider_message_id = "" if message_id is None else str(message_id)[:255]
+            delivery.provider_message_id = (
+                "" if message_id is None else str(message_id)[:255]
+            )
             _finish(delivery, Delivery.Status.SENT, "")
             done.append(delivery)
 

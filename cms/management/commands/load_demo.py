@@ -22,9 +22,9 @@ from wagtail.rich_text import RichText
 from cms.demo.content import CONTACTS, ISSUE, TRANSLATIONS
 from cms.models import HomePage, NewsletterIssuePage
 from cms.translation import MissingTranslation, page_translate
+from newsletter.audience.consent import subscription_subscribe, tracking_consent_set
 from newsletter.audience.contacts import contact_upsert
-from newsletter.audience.lists import subscription_confirm
-from newsletter.models import MailingList
+from newsletter.models import ConsentRecord, MailingList
 
 
 class Command(BaseCommand):
@@ -149,7 +149,18 @@ class Command(BaseCommand):
                 country=country,
                 preferred_language=language,
                 fallback_languages=fallbacks,
-                tracking_consent=index % 5 != 4,
             )
-            subscription_confirm(contact=contact, mailing_list=mailing_list)
+            wording = "Added to the demo by the secretariat."
+            subscription_subscribe(
+                contact=contact,
+                mailing_list=mailing_list,
+                source=ConsentRecord.Source.ADMIN,
+                wording=wording,
+            )
+            tracking_consent_set(
+                contact=contact,
+                granted=index % 5 != 4,
+                source=ConsentRecord.Source.ADMIN,
+                wording=wording,
+            )
         return mailing_list
