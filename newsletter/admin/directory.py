@@ -1,0 +1,1 @@
+"""The contact directory in the Wagtail admin."""
