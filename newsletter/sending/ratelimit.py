@@ -1,0 +1,77 @@
+"""One sending rate per provider, shared by every worker.
+
+A token bucket: ``rate`` messages per second with a small ``burst``. Callers
+reserve the messages they are about to hand over and sleep for the wait the
+bucket returns, so the bucket's state is the schedule every worker follows.
+In any one-second window a provider sees at most ``rate + burst`` messages,
+provided no single reservation is larger than ``burst`` (the dispatcher splits
+its provider calls to that size).
+
+In production the bucket lives in Redis (one Lua script: atomic across workers
+and hosts, timed by the Redis server's clock). The embedded default keeps it in
+the database instead, which serialises the few workers of one machine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+
+_RESERVE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate) - wanted
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+if tokens >= 0 then return '0' end
+return tostring(-tokens / rate)
+"""
+
+
+class Bucket(Protocol):
+    def reserve(self, count: int) -> float:
+        """Reserve ``count`` messages; return how many seconds to wait before sending them."""
+        ...
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: float  # messages per second
+    burst: int  # largest reservation; at most rate + burst messages in any second
+
+    @classmethod
+    def per_second(cls, rate: float) -> Limit:
+        """Return the limit for ``rate`` messages per second, with a 10% burst."""
+        return cls(rate=rate, burst=max(1, int(rate / 10)))
+
+
+class RedisBucket:
+    """A token bucket in Redis, shared by every worker on every host."""
+
+    def __init__(self, *, url: str, name: str, limit: Limit) -> None:
+        self._client = redis.Redis.from_url(url)
+        self._reserve = self._client.register_script(_RESERVE)
+        self._key = f"relay:ratelimit:{name}"
+        self.limit = limit
+
+    def reserve(self, count: int) -> float:
+        wait = self._reserve(
+            keys=[self._key], args=[self.limit.rate, self.limit.burst, count]
+        )
+        return float(wait)
+
+
+def acquire(bucket: Bucket, count: int) -> None:
+    """Block until ``count`` messages may be handed to the provider."""
+    wait = bucket.reserve(count)
+    if wait > 0:
+        time.sleep(wait)
