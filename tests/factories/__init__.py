@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from newsletter.models import Contact, MailingList, Subscription
+from newsletter.models import Contact, MailingList, Subscription, Topic
 
 
 class MailingListFactory(DjangoModelFactory):
@@ -41,3 +41,12 @@ class ContactFactory(DjangoModelFactory):
                 mailing_list=mailing_list,
                 status=Subscription.Status.SUBSCRIBED,
             )
+
+
+class TopicFactory(DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
