@@ -11,6 +11,7 @@ from django.conf import settings
 
 from newsletter.sending.dispatch import TransientSendError, delivery_send_batch
 from newsletter.sending.prepare import campaign_prepare
+from newsletter.sending.transactional import confirmation_send
 
 
 @shared_task(name="newsletter.campaign_prepare", acks_late=True)
@@ -40,3 +41,19 @@ def delivery_send_batch_task(
     """Send one batch of a campaign; safe to run twice (claimed rows are skipped)."""
     result = delivery_send_batch(campaign_id=campaign_id, delivery_ids=delivery_ids)
     return dict(result.__dict__)
+
+
+@shared_task(
+    name="newsletter.confirmation_send",
+    acks_late=True,
+    autoretry_for=(TransientSendError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+)
+def confirmation_send_task(subscription_id: int, language: str, tracking: bool) -> bool:
+    """Send the double opt-in mail of one pending subscription."""
+    return confirmation_send(
+        subscription_id=subscription_id, language=language, tracking=tracking
+    )

@@ -11,7 +11,19 @@ urlpatterns = [
 
 # Pages people read, under a language prefix (/bg/..., /ro/...), mounted in
 # cms/urls.py inside i18n_patterns, before Wagtail's catch-all.
-public_urlpatterns: list = []
+public_urlpatterns: list = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path(
+        "subscribe/confirm/<str:token>/",
+        views.subscribe_confirm,
+        name="subscribe_confirm",
+    ),
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
+    # Also the RFC 8058 one-click target: the RFC wants the manual page and the
+    # POST on one URL. Under the prefix, LocaleMiddleware never turns a 404
+    # into a redirect (it would for an unprefixed path).
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
 
 outbox_urlpatterns = [
     path("", views.outbox, name="outbox"),

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from email.utils import formataddr
+from email.header import Header
+from email.utils import formataddr, quote
+from urllib.parse import urlsplit
 
 import requests
 from anymail.exceptions import (
@@ -27,8 +29,12 @@ from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page
 
-from newsletter.models import Campaign, Contact, Delivery
-from newsletter.tracking.tokens import pixel_url
+from newsletter.models import Campaign, Contact, Delivery, MailingList
+from newsletter.tracking.tokens import (
+    pixel_url,
+    preferences_url,
+    unsubscribe_url,
+)
 
 from .render import RenderedVariant, personalise, render_variant
 
@@ -107,6 +113,15 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
                     language=delivery.language,
                     country=delivery.country,
                 )
+            if not _still_deliverable(delivery, campaign=campaign):
+                # The reader withdrew while this batch was being sent.
+                _finish(
+                    delivery,
+                    Delivery.Status.SKIPPED,
+                    "The reader can no longer be mailed.",
+                )
+                done.append(delivery)
+                continue
             message = build_message(variants[key], delivery, campaign=campaign)
             message.connection = connection
             try:
@@ -164,16 +179,29 @@ def build_message(
             f'<img src="{pixel_url(delivery.token)}" width="1" height="1" alt="" '
             'style="display:block;width:1px;height:1px;border:0">'
         )
-    fields = {"pixel_html": pixel}
+    links = {
+        "preferences_url": preferences_url(
+            contact.preferences_token, language=variant.language
+        ),
+        "unsubscribe_url": unsubscribe_url(delivery.token, language=variant.language),
+    }
     message = AnymailMessage(
         subject=variant.subject,
-        body=personalise(variant.text, {}, escape=False),
+        body=personalise(variant.text, links, escape=False),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((contact.full_name, contact.email))],
-        headers={"Content-Language": variant.language},
+        headers={
+            "Content-Language": variant.language,
+            # RFC 2369 and RFC 8058: the one HTTPS URI takes a cookieless POST
+            # and unsubscribes this reader from this campaign's list only.
+            "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": list_id(campaign.mailing_list),
+        },
     )
     message.attach_alternative(
-        personalise(variant.html, fields, escape=True), "text/html"
+        personalise(variant.html, {"pixel_html": pixel, **links}, escape=True),
+        "text/html",
     )
     message.metadata = {
         "delivery_id": str(delivery.pk),
@@ -181,6 +209,21 @@ def build_message(
     }
     message.tags = [f"campaign-{campaign.pk}"]
     return message
+
+
+def list_id(mailing_list: MailingList) -> str:
+    """Return the RFC 2919 List-Id of ``mailing_list``, in the site's domain.
+
+    The description is quoted, or RFC 2047-encoded when it is not ASCII, so
+    that the identifier in angle brackets always stays readable to filters.
+    """
+    domain = urlsplit(settings.RELAY_BASE_URL).hostname or "localhost"
+    name = " ".join(mailing_list.name.split())
+    if name.isascii():
+        phrase = '"' + quote(name) + '"'
+    else:
+        phrase = Header(name, "utf-8").encode()
+    return f"{phrase} <{mailing_list.slug}.{domain}>"
 
 
 def classify_send_error(exc: Exception) -> str:
@@ -239,6 +282,19 @@ def _pages_by_language(source: Page, languages: set[str]) -> dict[str, Page]:
         .specific()
     )
     return {page.locale.language_code: page for page in pages}
+
+
+def _still_deliverable(delivery: Delivery, *, campaign: Campaign) -> bool:
+    """Return whether the reader may still be mailed, read right before hand-off.
+
+    One indexed EXISTS per message: an unsubscribe committed before this point
+    holds for this message, even in the middle of a batch.
+    """
+    return (
+        Contact.objects.deliverable_for(campaign.mailing_list)
+        .filter(pk=delivery.contact_id)
+        .exists()
+    )
 
 
 def _finish(delivery: Delivery, status: str, reason: str) -> None:

@@ -79,7 +79,11 @@ def render_variant(page: Page, *, language: str, country: str = "") -> RenderedV
             "text_direction": text_direction(language),
             "subject": page.get_email_subject(),
             "web_url": web_url,
-            "merge": {"pixel": merge_field("pixel_html")},
+            "merge": {
+                "pixel": merge_field("pixel_html"),
+                "preferences_url": merge_field("preferences_url"),
+                "unsubscribe_url": merge_field("unsubscribe_url"),
+            },
             **page.get_email_context(language=language, country=country),
         }
         markup = render_to_string(f"{page.email_template}/body.html", context)
