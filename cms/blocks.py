@@ -1,6 +1,6 @@
 """StreamField blocks for newsletter content.
 
-Each block has a web template (``blocks/<name>.html``); the email layout renders
+Each block has a web template (``blocks/<name>.html``); the email layouts render
 the same blocks with email-safe markup (``templates/emails/blocks/``).
 """
 
@@ -50,3 +50,26 @@ class NewsletterBodyBlock(blocks.StreamBlock):
     )
     image = ImageBlock()
     call_to_action = CallToActionBlock()
+
+
+class PointBlock(blocks.StreamBlock):
+    """A list of short points: key messages, recommendations, questions."""
+
+    point = blocks.TextBlock(label=_("Point"), template="blocks/point.html")
+
+
+class FactBlock(blocks.StructBlock):
+    figure = blocks.CharBlock(
+        max_length=40, label=_("Figure"), help_text=_("For example: 2.4 million")
+    )
+    label = blocks.CharBlock(max_length=200, label=_("What it counts"))
+    source = blocks.CharBlock(max_length=200, required=False, label=_("Source"))
+
+    class Meta:
+        icon = "table"
+        template = "blocks/fact.html"
+        label = _("Fact")
+
+
+class FactsBlock(blocks.StreamBlock):
+    fact = FactBlock()

@@ -32,7 +32,9 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "RELAY_", "ANYMAIL_"))
+        if not k.startswith(
+            ("DJANGO_", "DATABASE_", "CELERY_", "CACHE_", "RELAY_", "ANYMAIL_")
+        )
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -1,3 +1,15 @@
-from .pages import HomePage, NewsletterIssuePage
+from .pages import (
+    ArchivePage,
+    EventPage,
+    HomePage,
+    NewsletterIssuePage,
+    ReportBackPackPage,
+)
 
-__all__ = ["HomePage", "NewsletterIssuePage"]
+__all__ = [
+    "ArchivePage",
+    "EventPage",
+    "HomePage",
+    "NewsletterIssuePage",
+    "ReportBackPackPage",
+]

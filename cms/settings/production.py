@@ -17,7 +17,12 @@ DATABASES = {
 }
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CACHE_URL = env_str("CACHE_URL")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+    }
+}
 RELAY_BASE_URL = env_str("RELAY_BASE_URL").rstrip("/")
 WAGTAILADMIN_BASE_URL = RELAY_BASE_URL
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL")

@@ -1,10 +1,12 @@
-"""Load the demo: an issue with published translations, contacts and a list.
+"""Load the demo: an issue and a report-back pack with published translations,
+the network's eight activities, contacts across Europe and a mailing list.
 
 Safe to run again: what exists already is left as it is.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import unicodedata
 from typing import Any
@@ -19,16 +21,44 @@ from wagtail.images import get_image_model
 from wagtail.models import Locale
 from wagtail.rich_text import RichText
 
-from cms.demo.content import CONTACTS, ISSUE, TRANSLATIONS
-from cms.models import HomePage, NewsletterIssuePage
+from cms.demo.content import (
+    CONTACTS,
+    EVENTS,
+    ISSUE,
+    PACK,
+    PACK_TRANSLATIONS,
+    TOPICS,
+    TRANSLATIONS,
+)
+from cms.models import (
+    ArchivePage,
+    EventPage,
+    HomePage,
+    NewsletterIssuePage,
+    ReportBackPackPage,
+)
 from cms.translation import MissingTranslation, page_translate
 from newsletter.audience.consent import subscription_subscribe, tracking_consent_set
 from newsletter.audience.contacts import contact_upsert
-from newsletter.models import ConsentRecord, MailingList
+from newsletter.models import ConsentRecord, Contact, MailingList, Topic
+
+# Parliaments of the demo MPs, by country: (parliament, chamber).
+PARLIAMENTS = {
+    "DE": ("Bundestag", ""),
+    "AT": ("Nationalrat", ""),
+    "RO": ("Parlamentul României", "Senatul României"),
+    "BG": ("Народно събрание", ""),
+    "PL": ("Sejm", ""),
+    "NL": ("Staten-Generaal", "Tweede Kamer"),
+    "PT": ("Assembleia da República", ""),
+    "IT": ("Parlamento italiano", "Camera dei deputati"),
+    "GR": ("Βουλή των Ελλήνων", ""),
+    "GB": ("UK Parliament", "House of Commons"),
+}
 
 
 class Command(BaseCommand):
-    help = "Load demo content: a translated issue, 30 contacts and a mailing list."
+    help = "Load demo content: a translated issue and pack, events, 30 contacts and a list."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -38,13 +68,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, admin_password: str, **options: Any) -> None:
         if admin_password:
             self._admin(admin_password)
+        topics = self._topics()
+        mailing_list = self._contacts(topics)
         issue = self._issue()
         for language, text in TRANSLATIONS.items():
-            self._translate(issue, language, text)
-        mailing_list = self._contacts()
+            self._translate(issue, ISSUE, language, text)
+        events = self._events(topics)
+        pack = self._pack(events["bucharest-2025"])
+        for language, text in PACK_TRANSLATIONS.items():
+            self._translate(pack, PACK, language, text)
+        self._archive()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: issue {issue.pk} in en, {', '.join(TRANSLATIONS)}; "
+                f"pack {pack.pk} in en, {', '.join(PACK_TRANSLATIONS)}; {len(events)} events; "
                 f"{mailing_list.subscriptions.count()} contacts on list '{mailing_list.slug}'."
             )
         )
@@ -63,9 +100,7 @@ class Command(BaseCommand):
         ).first()
         if existing:
             return existing
-        home = HomePage.objects.filter(locale__language_code="en").first()
-        if home is None:
-            raise CommandError("There is no English home page: run migrate first.")
+        home = self._home()
         issue = NewsletterIssuePage(
             title=ISSUE["title"],
             slug=ISSUE["slug"],
@@ -116,17 +151,98 @@ class Command(BaseCommand):
         )
 
     def _translate(
-        self, issue: NewsletterIssuePage, language: str, text: dict[str, str]
+        self, page: Any, source: dict[str, str], language: str, text: dict[str, str]
     ) -> None:
-        if issue.get_translation_or_none(Locale.objects.get(language_code=language)):
+        if page.get_translation_or_none(Locale.objects.get(language_code=language)):
             return
-        texts = {ISSUE[key]: value for key, value in text.items()}
+        texts = {source[key]: value for key, value in text.items()}
         try:
-            page_translate(issue, language=language, texts=texts)
+            page_translate(page, language=language, texts=texts)
         except MissingTranslation as exc:
             raise CommandError(str(exc)) from exc
 
-    def _contacts(self) -> MailingList:
+    def _home(self) -> HomePage:
+        home = HomePage.objects.filter(locale__language_code="en").first()
+        if home is None:
+            raise CommandError("There is no English home page: run migrate first.")
+        return home
+
+    def _topics(self) -> dict[str, Topic]:
+        return {
+            slug: Topic.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in TOPICS
+        }
+
+    @transaction.atomic
+    def _events(self, topics: dict[str, Topic]) -> dict[str, EventPage]:
+        home = self._home()
+        events = {}
+        for index, (slug, title, city, country, start, end) in enumerate(EVENTS):
+            event = EventPage.objects.filter(slug=slug, locale=home.locale).first()
+            if event is None:
+                event = EventPage(
+                    title=title,
+                    slug=slug,
+                    city=city,
+                    country=country,
+                    start_date=datetime.date.fromisoformat(start),
+                    end_date=datetime.date.fromisoformat(end),
+                )
+                event.topics = [list(topics.values())[index % len(topics)]]
+                event.participants = list(
+                    Contact.objects.filter(kind__in=("mp", "mep")).order_by("pk")[
+                        index : index + 6
+                    ]
+                )
+                home.add_child(instance=event)
+                event.save_revision().publish()
+            events[slug] = event
+        return events
+
+    @transaction.atomic
+    def _pack(self, event: EventPage) -> ReportBackPackPage:
+        home = self._home()
+        existing = ReportBackPackPage.objects.filter(
+            slug=PACK["slug"], locale=home.locale
+        ).first()
+        if existing:
+            return existing
+        pack = ReportBackPackPage(
+            title=PACK["title"],
+            slug=PACK["slug"],
+            subject=PACK["subject"],
+            preheader=PACK["preheader"],
+            event=event,
+            summary=f"<p>{PACK['summary']}</p>",
+            key_messages=[("point", PACK[f"message_{n}"]) for n in (1, 2, 3)],
+            recommendations=[("point", PACK[f"recommendation_{n}"]) for n in (1, 2)],
+            questions=[("point", PACK[f"question_{n}"]) for n in (1, 2)],
+            facts=[
+                (
+                    "fact",
+                    {
+                        "figure": PACK[f"fact_figure_{n}"],
+                        "label": PACK[f"fact_label_{n}"],
+                        "source": PACK[f"fact_source_{n}"],
+                    },
+                )
+                for n in (1, 2)
+            ],
+            pass_on=f"<p>{PACK['pass_on']}</p>",
+        )
+        home.add_child(instance=pack)
+        pack.save_revision().publish()
+        return pack
+
+    @transaction.atomic
+    def _archive(self) -> None:
+        home = self._home()
+        if not ArchivePage.objects.child_of(home).exists():
+            archive = ArchivePage(title="Archive", slug="archive")
+            home.add_child(instance=archive)
+            archive.save_revision().publish()
+
+    def _contacts(self, topics: dict[str, Topic]) -> MailingList:
         mailing_list, _ = MailingList.objects.get_or_create(
             slug="network-news",
             defaults={
@@ -149,7 +265,9 @@ class Command(BaseCommand):
                 country=country,
                 preferred_language=language,
                 fallback_languages=fallbacks,
+                **self._directory_fields(index, kind, country),
             )
+            contact.topics.set([list(topics.values())[index % len(topics)]])
             wording = "Added to the demo by the secretariat."
             subscription_subscribe(
                 contact=contact,
@@ -164,3 +282,16 @@ class Command(BaseCommand):
                 wording=wording,
             )
         return mailing_list
+
+    def _directory_fields(self, index: int, kind: str, country: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if kind == "mp" and country in PARLIAMENTS:
+            fields["parliament"], fields["chamber"] = PARLIAMENTS[country]
+            fields["is_focal_point"] = index % 3 == 0
+        if kind in ("ngo", "law_enforcement"):
+            fields["organisation"] = {
+                "ngo": "Anti-trafficking alliance",
+                "law_enforcement": "National police, trafficking unit",
+            }[kind]
+            fields["listed_as_country_contact"] = True
+        return fields
