@@ -20,7 +20,38 @@ from newsletter.audience.directory import country_contacts
 from newsletter.locales import country_choices, country_name
 
 
-class HomePage(Page):
+class AlternatesMixin:
+    """Link each page to its published translations (hreflang, sitemap)."""
+
+    def language_alternates(
+        self: Any, request: HttpRequest | None = None
+    ) -> list[dict[str, str]]:
+        """Return {"lang_code", "location"} for this page and each live translation."""
+        pages = (
+            self.get_translations(inclusive=True)
+            .live()
+            .public()
+            .select_related("locale")
+        )
+        return [
+            {
+                "lang_code": page.locale.language_code,
+                "location": page.get_full_url(request),
+            }
+            for page in pages.order_by("locale__language_code")
+        ]
+
+    def get_sitemap_urls(
+        self: Any, request: HttpRequest | None = None
+    ) -> list[dict[str, Any]]:
+        urls = super().get_sitemap_urls(request)  # type: ignore[misc]
+        alternates = self.language_alternates(request)
+        for url in urls:
+            url["alternates"] = alternates
+        return urls
+
+
+class HomePage(AlternatesMixin, Page):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -54,7 +85,7 @@ def mailable_pages(home: Page) -> list[Page]:
     return list(pages)
 
 
-class ArchivePage(Page):
+class ArchivePage(AlternatesMixin, Page):
     """Every issue and report-back pack published in this page's language."""
 
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
@@ -73,7 +104,7 @@ class ArchivePage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(AlternatesMixin, Page):
     """One of the network's activities: a meeting, a visit, a conference."""
 
     city = models.CharField(_("city"), max_length=100)
@@ -124,7 +155,7 @@ class EventPage(Page):
         return country_name(self.country, language=self.locale.language_code)
 
 
-class MailablePage(Page):
+class MailablePage(AlternatesMixin, Page):
     """Fields every page that can be sent as a mail has."""
 
     subject = models.CharField(
