@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets import Button
 from wagtail.models import Page
 
 from cms.roles import is_source_page, is_translator_only
+from cms.views import mail_preview_view, translation_status_view
+from newsletter.sending.mailable import Mailable
 
 
 def _refuse_source_for_translators(
@@ -60,29 +67,35 @@ def guard_create(
 
 
 @hooks.register("register_admin_urls")
-def translation_status_urls() -> list[Any]:
-    from django.urls import path
-
-    from cms.views import translation_status_view
-
+def admin_urls() -> list[Any]:
     return [
         path(
             "translation-status/",
             translation_status_view,
             name="cms_translation_status",
-        )
+        ),
+        path("mail-preview/<int:page_id>/", mail_preview_view, name="cms_mail_preview"),
     ]
 
 
 @hooks.register("register_admin_menu_item")
-def translation_status_menu_item() -> Any:
-    from django.urls import reverse
-    from django.utils.translation import gettext_lazy as _
-    from wagtail.admin.menu import MenuItem
-
+def translation_status_menu_item() -> MenuItem:
     return MenuItem(
         _("Translation status"),
         reverse("cms_translation_status"),
         icon_name="globe",
         order=250,
     )
+
+
+@hooks.register("register_page_header_buttons")
+def mail_preview_button(
+    page: Page, user: Any, view_name: str, next_url: str | None = None
+) -> Iterator[Button]:
+    if isinstance(page.specific, Mailable):
+        yield Button(
+            _("Preview as mail"),
+            reverse("cms_mail_preview", args=[page.pk]),
+            icon_name="mail",
+            priority=12,
+        )
