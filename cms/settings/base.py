@@ -150,6 +150,24 @@ USE_TZ = True
 
 # wagtail-localize: translations stay drafts until someone publishes them.
 WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False
+# Machine-translated drafts are off unless a backend is configured:
+# RELAY_MACHINE_TRANSLATOR=deepl (with RELAY_MACHINE_TRANSLATOR_KEY), google,
+# or libretranslate (with RELAY_MACHINE_TRANSLATOR_URL and _KEY).
+_MT_CLASSES = {
+    "deepl": "wagtail_localize.machine_translators.deepl.DeepLTranslator",
+    "google": "wagtail_localize.machine_translators.google.GoogleCloudTranslator",
+    "libretranslate": "wagtail_localize.machine_translators.libretranslate.LibreTranslator",
+}
+RELAY_MACHINE_TRANSLATOR = env_str("RELAY_MACHINE_TRANSLATOR", "")
+if RELAY_MACHINE_TRANSLATOR:
+    WAGTAILLOCALIZE_MACHINE_TRANSLATOR = {
+        "CLASS": _MT_CLASSES.get(RELAY_MACHINE_TRANSLATOR, RELAY_MACHINE_TRANSLATOR),
+        "OPTIONS": {
+            "AUTH_KEY": env_str("RELAY_MACHINE_TRANSLATOR_KEY", ""),
+            "API_KEY": env_str("RELAY_MACHINE_TRANSLATOR_KEY", ""),
+            "LIBRETRANSLATE_URL": env_str("RELAY_MACHINE_TRANSLATOR_URL", ""),
+        },
+    }
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
