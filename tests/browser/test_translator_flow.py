@@ -9,26 +9,29 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from wagtail.models import Page
 
-from tests.browser_translation.glossary import POLISH
+from tests.browser.glossary import POLISH
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 # The README points here: screenshots of the previews, kept after the run.
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
 
 
 def test_a_translator_translates_the_pack_into_polish_and_publishes_it(
-    chromium, live_server, django_user_model, pack, settings
+    browser, live_server, django_user_model, pack, settings
 ) -> None:
     settings.WAGTAILLOCALIZE_MACHINE_TRANSLATOR = {
-        "CLASS": "tests.browser_translation.glossary.GlossaryTranslator"
+        "CLASS": "tests.browser.glossary.GlossaryTranslator"
     }
     translator = django_user_model.objects.create_user(
         "tina", "tina@example.org", "a-long-password"
     )
     translator.groups.add(Group.objects.get(name="Translators"))
-    browser = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = browser.new_page()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     page.route(
         "**/*",
         lambda route: (
@@ -79,4 +82,4 @@ def test_a_translator_translates_the_pack_into_polish_and_publishes_it(
             assert (SCREENSHOTS / f"pack-{language}-{width}.png").stat().st_size > 5000
     html = page.content()
     assert POLISH["subject"] not in html  # the last preview was Bulgarian
-    browser.close()
+    context.close()
