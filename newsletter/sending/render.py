@@ -19,7 +19,7 @@ import html2text
 from babel import Locale
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from wagtail.models import Page
 
 from .mailable import Mailable
@@ -79,6 +79,7 @@ def render_variant(page: Page, *, language: str, country: str = "") -> RenderedV
             "text_direction": text_direction(language),
             "subject": page.get_email_subject(),
             "web_url": web_url,
+            "issue_date": page.first_published_at or timezone.now(),
             "merge": {
                 "pixel": merge_field("pixel_html"),
                 "preferences_url": merge_field("preferences_url"),
