@@ -10,7 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.admin.utils import quote, unquote
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -27,7 +27,12 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets import BooleanRadioSelect, Button
 from wagtail.log_actions import log
 from wagtail.snippets.views import chooser as snippet_chooser
-from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
+from wagtail.snippets.views.snippets import (
+    DeleteView,
+    EditView,
+    IndexView,
+    SnippetViewSet,
+)
 
 from newsletter.audience.gdpr import contact_erase, contact_export_data
 from newsletter.locales import country_name, language_choices
@@ -244,6 +249,24 @@ class GuardedChooserViewSet(snippet_chooser.SnippetChooserViewSet):
     create_view_class = GuardedChooserCreateView
 
 
+class ContactDeleteView(DeleteView):
+    """Delete a contact, or explain why one with a history must be erased instead."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return super().form_valid(form)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                gettext(
+                    "This contact has received mail or given consent, which is kept as "
+                    "proof and counts in the figures. Erase the contact instead: their "
+                    "personal data goes, the figures stay."
+                ),
+            )
+            return redirect(reverse(self.edit_url_name, args=[quote(self.object.pk)]))
+
+
 class ContactViewSet(SnippetViewSet):
     model = Contact
     icon = "user"
@@ -251,6 +274,7 @@ class ContactViewSet(SnippetViewSet):
     url_prefix = "directory/contacts"
     index_view_class = ContactIndexView
     edit_view_class = ContactEditView
+    delete_view_class = ContactDeleteView
     chooser_viewset_class = GuardedChooserViewSet
     copy_view_enabled = False
     inspect_view_enabled = True
