@@ -18,7 +18,11 @@ from newsletter.audience.consent import (
     tracking_consent_set,
 )
 from newsletter.audience.contacts import normalise_email
-from newsletter.audience.segments import MAX_DAYS, segment_rules_validate
+from newsletter.audience.segments import (
+    MAX_DAYS,
+    event_choices,
+    segment_rules_validate,
+)
 from newsletter.locales import (
     COUNTRY_CODES,
     country_name,
@@ -257,6 +261,12 @@ class SegmentAdminForm(WagtailAdminModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    events = forms.MultipleChoiceField(
+        label=_("Took part in any of these events"),
+        choices=event_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     opened_within_days = forms.IntegerField(
         label=_("Opened a mail in the last … days"),
         min_value=1,
@@ -280,6 +290,7 @@ class SegmentAdminForm(WagtailAdminModelForm):
         "focal_point",
         "status",
         "lists",
+        "events",
         "opened_within_days",
         "clicked_within_days",
     ]
@@ -319,6 +330,8 @@ def rules_from_cleaned(cleaned: dict[str, Any]) -> dict[str, Any]:
         add("topics", "any", [topic.slug for topic in cleaned["topics"]])
     if cleaned.get("lists"):
         add("lists", "any", [item.slug for item in cleaned["lists"]])
+    if cleaned.get("events"):
+        add("events", "any", list(cleaned["events"]))
     if cleaned.get("focal_point") in ("yes", "no"):
         add("is_focal_point", "is", cleaned["focal_point"] == "yes")
     if cleaned.get("opened_within_days"):

@@ -8,6 +8,7 @@ A segment's rules are JSON of this shape (every condition must hold)::
             {"field": "country", "op": "in", "value": ["DE", "PL"]},
             {"field": "topics", "op": "any", "value": ["child-trafficking"]},
             {"field": "is_focal_point", "op": "is", "value": True},
+            {"field": "events", "op": "any", "value": ["42"]},
             {"field": "opened", "op": "within_days", "value": 90},
         ]
     }
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -171,6 +173,42 @@ def _lists(slugs: list[str]) -> Exists:
     )
 
 
+def _events_relation() -> Any:
+    """Return the event pages contacts take part in, or None without the content side.
+
+    The relation (``Contact.events``) is declared by the content side's event
+    pages; newsletter only follows it and never imports them.
+    """
+    try:
+        return Contact._meta.get_field("events").related_model
+    except FieldDoesNotExist:
+        return None
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """Return (id, title) of every event in the source language, newest first."""
+    model = _events_relation()
+    if model is None:
+        return []
+    events = model.objects.filter(locale__language_code=settings.LANGUAGE_CODE)
+    return [
+        (str(pk), title)
+        for pk, title in events.order_by("-pk").values_list("pk", "title")
+    ]
+
+
+def _attended(ids: list[str]) -> Q:
+    # Any translation of a chosen event counts: participants are synchronised.
+    keys = (
+        _events_relation()
+        .objects.filter(pk__in=[int(i) for i in ids])
+        .values("translation_key")
+    )
+    return Q(
+        pk__in=Contact.objects.filter(events__translation_key__in=keys).values("pk")
+    )
+
+
 # field → op → (value check, filter builder). The only door from rules to SQL.
 FIELDS: dict[
     str, dict[str, tuple[Callable[[Any, str], Any], Callable[[Any], Filter]]]
@@ -204,6 +242,7 @@ FIELDS: dict[
             _lists,
         )
     },
+    "events": {"any": (_choices(lambda: [pk for pk, _ in event_choices()]), _attended)},
     "opened": {
         "within_days": (_days, lambda v: _engaged(TrackingEvent.Kind.OPENED, v))
     },

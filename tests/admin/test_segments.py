@@ -277,3 +277,44 @@ def test_segment_form_refuses_hostile_values_without_failing(
 
     assert response.status_code == 200
     assert not Segment.objects.filter(name="x").exists()
+
+
+def test_a_segment_selects_the_participants_of_an_event_in_any_language(
+    event, django_capture_on_commit_callbacks
+) -> None:
+    from cms.translation import page_translate
+    from newsletter.audience.segments import segment_contacts
+    from newsletter.models import Segment
+    from tests.factories import ContactFactory
+
+    came, stayed_home = ContactFactory(), ContactFactory()
+    event.participants = [came]
+    event.save_revision().publish()
+    texts = {
+        "Network meeting on child trafficking": "Netzwerktreffen",
+        "bucharest-meeting": "treffen",
+        "Bucharest": "Bukarest",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        page_translate(event, language="de", texts=texts)
+    segment = Segment.objects.create(
+        name="Bucharest",
+        rules={
+            "conditions": [{"field": "events", "op": "any", "value": [str(event.pk)]}]
+        },
+    )
+
+    assert list(segment_contacts(segment=segment)) == [came]
+    assert stayed_home not in segment_contacts(segment=segment)
+
+
+def test_an_unknown_event_is_a_validation_error(event) -> None:
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from newsletter.audience.segments import segment_rules_validate
+
+    with pytest.raises(ValidationError):
+        segment_rules_validate(
+            {"conditions": [{"field": "events", "op": "any", "value": ["999999"]}]}
+        )
