@@ -11,7 +11,7 @@ from django.db import connection
 from wagtail.models import Page
 from wagtail.rich_text import RichText
 
-from cms.demo.content import PACK, PACK_TRANSLATIONS
+from cms.demo.content import PACK, PACK_TRANSLATIONS, demo_pack
 from cms.models import EventPage, HomePage, NewsletterIssuePage, ReportBackPackPage
 from cms.translation import page_translate
 
@@ -147,29 +147,7 @@ def event(home_page) -> EventPage:
 @pytest.fixture
 def pack(home_page, event, django_capture_on_commit_callbacks) -> ReportBackPackPage:
     """The demo pack, published in English with Bulgarian and Greek translations."""
-    pack = ReportBackPackPage(
-        title=PACK["title"],
-        slug=PACK["slug"],
-        subject=PACK["subject"],
-        preheader=PACK["preheader"],
-        event=event,
-        summary=f"<p>{PACK['summary']}</p>",
-        key_messages=[("point", PACK[f"message_{n}"]) for n in (1, 2, 3)],
-        recommendations=[("point", PACK[f"recommendation_{n}"]) for n in (1, 2)],
-        questions=[("point", PACK[f"question_{n}"]) for n in (1, 2)],
-        facts=[
-            (
-                "fact",
-                {
-                    "figure": PACK[f"fact_figure_{n}"],
-                    "label": PACK[f"fact_label_{n}"],
-                    "source": PACK[f"fact_source_{n}"],
-                },
-            )
-            for n in (1, 2)
-        ],
-        pass_on=f"<p>{PACK['pass_on']}</p>",
-    )
+    pack = demo_pack(event)
     home_page.add_child(instance=pack)
     pack.save_revision().publish()
     for language in ("bg", "el"):

@@ -1,6 +1,8 @@
 """Demo content: one newsletter issue in English with German, Romanian and
 Bulgarian translations, and a directory of contacts across Europe."""
 
+from cms.models import EventPage, ReportBackPackPage
+
 # English source text, keyed by what it is, and its translations keyed by the
 # English text (that is how wagtail-localize's PO files identify segments).
 ISSUE = {
@@ -305,3 +307,30 @@ PACK_TRANSLATIONS = {
         "pass_on": "Μοιραστείτε αυτό το πακέτο με την επιτροπή που παρακολουθεί την εμπορία ανθρώπων στο κοινοβούλιό σας και με συναδέλφους που θα μπορούσαν να θέσουν τις ερωτήσεις.",
     },
 }
+
+
+def demo_pack(event: EventPage) -> ReportBackPackPage:
+    """Return the demo report-back pack as an unsaved page, reporting on ``event``."""
+    return ReportBackPackPage(
+        title=PACK["title"],
+        slug=PACK["slug"],
+        subject=PACK["subject"],
+        preheader=PACK["preheader"],
+        event=event,
+        summary=f"<p>{PACK['summary']}</p>",
+        key_messages=[("point", PACK[f"message_{n}"]) for n in (1, 2, 3)],
+        recommendations=[("point", PACK[f"recommendation_{n}"]) for n in (1, 2)],
+        questions=[("point", PACK[f"question_{n}"]) for n in (1, 2)],
+        facts=[
+            (
+                "fact",
+                {
+                    "figure": PACK[f"fact_figure_{n}"],
+                    "label": PACK[f"fact_label_{n}"],
+                    "source": PACK[f"fact_source_{n}"],
+                },
+            )
+            for n in (1, 2)
+        ],
+        pass_on=f"<p>{PACK['pass_on']}</p>",
+    )

@@ -13,10 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
-from cms.celery import app
 from newsletter.models import Campaign, Delivery, TrackingEvent
 from newsletter.sending.campaigns import campaign_create, campaign_start
 from tests.factories import ContactFactory, MailingListFactory
@@ -25,20 +23,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.worker,
 ]
-
-
-@pytest.fixture(scope="module")
-def worker():
-    """Run a real Celery worker, in a thread, consuming the queues Relay uses."""
-    app.control.purge()
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "sending"],
-        shutdown_timeout=30,
-    ) as running:
-        yield running
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
-from cms.celery import app
 from newsletter.models import Delivery, Subscription
 from newsletter.sending.campaigns import campaign_create, campaign_start
 from newsletter.sending.outbox import EmailBackend as OutboxBackend
@@ -40,19 +38,6 @@ class GatedOutbox(OutboxBackend):
             first_sent.set()
             assert may_continue.wait(timeout=30), "the test never released the worker"
         return sent
-
-
-@pytest.fixture(scope="module")
-def worker():
-    app.control.purge()
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "sending"],
-        shutdown_timeout=30,
-    ) as running:
-        yield running
 
 
 @pytest.fixture

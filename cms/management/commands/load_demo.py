@@ -29,6 +29,7 @@ from cms.demo.content import (
     PACK_TRANSLATIONS,
     TOPICS,
     TRANSLATIONS,
+    demo_pack,
 )
 from cms.models import (
     ArchivePage,
@@ -207,29 +208,7 @@ class Command(BaseCommand):
         ).first()
         if existing:
             return existing
-        pack = ReportBackPackPage(
-            title=PACK["title"],
-            slug=PACK["slug"],
-            subject=PACK["subject"],
-            preheader=PACK["preheader"],
-            event=event,
-            summary=f"<p>{PACK['summary']}</p>",
-            key_messages=[("point", PACK[f"message_{n}"]) for n in (1, 2, 3)],
-            recommendations=[("point", PACK[f"recommendation_{n}"]) for n in (1, 2)],
-            questions=[("point", PACK[f"question_{n}"]) for n in (1, 2)],
-            facts=[
-                (
-                    "fact",
-                    {
-                        "figure": PACK[f"fact_figure_{n}"],
-                        "label": PACK[f"fact_label_{n}"],
-                        "source": PACK[f"fact_source_{n}"],
-                    },
-                )
-                for n in (1, 2)
-            ],
-            pass_on=f"<p>{PACK['pass_on']}</p>",
-        )
+        pack = demo_pack(event)
         home.add_child(instance=pack)
         pack.save_revision().publish()
         return pack
