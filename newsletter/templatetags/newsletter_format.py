@@ -20,7 +20,7 @@ def _language() -> str:
 @register.filter
 def format_date(value: date | datetime | None, style: str = "long") -> str:
     """Format a date in the active language: ``{{ value|format_date:"long" }}``."""
-    if value is None:
+    if not isinstance(value, date):  # datetime is a date too
         return ""
     return formatting.format_date(value, language=_language(), style=style)
 
