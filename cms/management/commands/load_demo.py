@@ -227,6 +227,7 @@ class Command(BaseCommand):
             defaults={
                 "name": "Network newsletter",
                 "description": "News and report-back packs for the whole network.",
+                "is_public": True,
             },
         )
         for index, (first, last, kind, country, language, fallbacks) in enumerate(
