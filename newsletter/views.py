@@ -42,12 +42,12 @@ from newsletter.tracking.tokens import (
     delivery_for_token,
 )
 
-# The smallest transparent GIF (1x1 pixel, 43 bytes).
 admin_required = user_passes_test(
     lambda user: user.has_perm("wagtailadmin.access_admin"),
     login_url=reverse_lazy("wagtailadmin_login"),
 )
 
+# The smallest transparent GIF (1x1 pixel, 43 bytes).
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
