@@ -7,6 +7,7 @@ without them.
 """
 
 from .base import *  # noqa: F403
+from .base import _BACKENDS
 from .env import env_bool, env_int, env_str
 
 SECRET_KEY = "relay-tests-not-secret"  # noqa: S105
@@ -18,7 +19,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # send through anymail's real backend to the stand-in provider that way.
 _TEST_PROVIDER = env_str("RELAY_TEST_EMAIL_PROVIDER", "")
 EMAIL_BACKEND = (
-    _BACKENDS.get(_TEST_PROVIDER, f"anymail.backends.{_TEST_PROVIDER}.EmailBackend")  # noqa: F405
+    _BACKENDS.get(_TEST_PROVIDER, f"anymail.backends.{_TEST_PROVIDER}.EmailBackend")
     if _TEST_PROVIDER
     else "anymail.backends.test.EmailBackend"
 )
