@@ -57,6 +57,8 @@ from .render import MERGE_FIELD, RenderedVariant, personalise, render_variant
 logger = logging.getLogger(__name__)
 
 NO_LONGER_MAILABLE = "The reader can no longer be mailed."
+# Seconds of rate-limit wait after which consent is checked again.
+RECHECK_AFTER_WAIT = 0.2
 UNPUBLISHED = "The translation was unpublished."
 
 
@@ -220,15 +222,13 @@ def _units(
 
 def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
     """Make one provider call for ``unit`` and record each reader's outcome."""
-    if batch.bucket is not None:
-        acquire(batch.bucket, len(unit))
     # Right before hand-off: an unsubscribe committed by now holds.
-    mailable = _deliverable(batch.campaign, unit)
-    gone = [d for d in unit if d.contact_id not in mailable]
-    if gone:
-        _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE)
-    unit = [d for d in unit if d.contact_id in mailable]
-    unit = _stamp_attempt(batch, unit)
+    unit = _stamp_attempt(batch, _still_mailable(batch, unit))
+    # The rate-limit wait comes last, so that what reaches the provider keeps
+    # the bucket's spacing; after a long wait, consent is read once more.
+    waited = acquire(batch.bucket, len(unit)) if unit and batch.bucket else 0.0
+    if waited > RECHECK_AFTER_WAIT:
+        unit = _still_mailable(batch, unit)
     if not unit:
         return
 
@@ -283,6 +283,14 @@ def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) ->
         )
         raise TransientSendError(str(exc)) from exc
     _record_statuses(batch, unit, message, default_reason="", default="queued")
+
+
+def _still_mailable(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
+    """Return the readers of ``unit`` who may still be mailed; skip the others."""
+    mailable = _deliverable(batch.campaign, unit)
+    gone = [d for d in unit if d.contact_id not in mailable]
+    _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE)
+    return [d for d in unit if d.contact_id in mailable]
 
 
 def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:

@@ -76,11 +76,12 @@ class RedisBucket:
         return float(wait)
 
 
-def acquire(bucket: Bucket, count: int) -> None:
-    """Block until ``count`` messages may be handed to the provider."""
+def acquire(bucket: Bucket, count: int) -> float:
+    """Block until ``count`` messages may be handed to the provider; return the wait."""
     wait = bucket.reserve(count)
     if wait > 0:
         time.sleep(wait)
+    return wait
 
 
 class DatabaseBucket:

@@ -10,8 +10,10 @@ they never skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +23,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import kombu.exceptions
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -29,6 +33,7 @@ from cms.celery import app
 from newsletter.models import Campaign, Contact, Delivery, Subscription, address_hash
 from newsletter.sending.campaigns import campaign_create, campaign_start
 from newsletter.sending.recovery import deliveries_sweep
+from newsletter.tasks import campaign_prepare_task, deliveries_sweep_task
 from tests.factories import ContactFactory, MailingListFactory
 from tests.standin import StandInProvider
 
@@ -263,3 +268,101 @@ def test_two_workers_share_one_rate_of_fifty_per_second(
     assert busiest <= 55, f"{busiest} messages in one second"
     assert stamps[-1] - stamps[0] >= (readers - 55) / 50 - 0.5
     assert Counter(standin.recipients()).most_common(1)[0][1] == 1
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """Run a private redis-server (never the shared one); yield its URL and a restart."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    command = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    server: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        server.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        client = redis.Redis.from_url(url)
+        wait_for(lambda: _pings(client), timeout=10, what="redis", workers=[])
+
+    def restart() -> None:
+        server[-1].kill()  # no persistence: every queued message is gone
+        server[-1].wait(timeout=10)
+        start()
+
+    start()
+    yield url, restart
+    for process in server:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_a_broker_restart_mid_campaign_loses_no_reader_and_sends_none_twice(
+    issue, standin, start_worker, own_redis
+) -> None:
+    readers = 600
+    mailing_list = audience(readers)
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    broker, restart_redis = own_redis
+    standin.behaviour.delay = 0.2
+    worker = start_worker(
+        CELERY_BROKER_URL=broker,
+        RELAY_SEND_BATCH_SIZE="50",
+        RELAY_SEND_CLAIM_TIMEOUT="3",
+    )
+
+    with app.connection_for_write(broker) as producer:
+        campaign_prepare_task.apply_async((campaign.pk,), connection=producer)
+    wait_for(
+        lambda: len(standin.delivered) >= 150,
+        timeout=90,
+        what="the campaign to be under way",
+        workers=[worker],
+    )
+    restart_redis()  # the queued batches are lost with it
+    assert len(standin.delivered) < readers
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        campaign.refresh_from_db()
+        if campaign.status == Campaign.Status.SENT:
+            break
+        # What beat does every minute, sent to the worker through the new broker.
+        with (
+            contextlib.suppress(OSError, kombu.exceptions.OperationalError),
+            app.connection_for_write(broker) as producer,
+        ):
+            deliveries_sweep_task.apply_async(connection=producer)
+        time.sleep(2)
+    else:
+        raise AssertionError(
+            f"campaign still {campaign.status}: "
+            f"{Counter(campaign.deliveries.values_list('status', flat=True))}"
+        )
+
+    received = Counter(standin.recipients())
+    assert max(received.values()) == 1, "a reader got the campaign twice"
+    counts = Counter(campaign.deliveries.values_list("status", flat=True))
+    assert set(counts) <= {"sent", "uncertain"}
+    assert sum(counts.values()) == readers
+    assert counts["sent"] == len(received) - counts["uncertain"]
