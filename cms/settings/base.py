@@ -7,6 +7,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_prefixed, env_str
 
@@ -220,6 +221,13 @@ RELAY_SEND_BATCH_SIZE = env_int("RELAY_SEND_BATCH_SIZE", 100)
 # or in Redis (a redis:// URL, for several hosts).
 RELAY_SEND_RATE = env_int("RELAY_SEND_RATE", 0)
 RELAY_SEND_RATE_STORE = env_str("RELAY_SEND_RATE_STORE", "database")
+if RELAY_SEND_RATE_STORE != "database" and not RELAY_SEND_RATE_STORE.startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ImproperlyConfigured(
+        "RELAY_SEND_RATE_STORE must be 'database' or a redis:// URL, not "
+        f"{RELAY_SEND_RATE_STORE!r}."
+    )
 # Transient provider errors are retried with exponential backoff and jitter,
 # from RELAY_SEND_RETRY_BACKOFF seconds up to RELAY_SEND_RETRY_BACKOFF_MAX, or
 # after the provider's Retry-After; RELAY_SEND_DEADLINE seconds after a campaign

@@ -181,7 +181,10 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
             for unit in _units(ready, size=size, batched=bool(provider.merge_field)):
                 page = pages[unit[0].language]
                 variant = variant_for(
-                    page, language=unit[0].language, country=unit[0].country
+                    page,
+                    campaign_id=campaign_id,
+                    language=unit[0].language,
+                    country=unit[0].country,
                 )
                 _hand_over(batch, variant, unit)
         except TransientSendError as exc:
@@ -621,15 +624,19 @@ def deliveries_give_up(
     return failed
 
 
-# Variants are rendered once per process and reused by every batch: the key
-# names the page's published revision, so a republished page renders anew.
+# Each (campaign, language, country) variant is rendered once per process and
+# reused by every batch of the campaign; the key also names the page's published
+# revision, so a page republished during a campaign renders anew.
 _VARIANTS: dict[tuple[Any, ...], RenderedVariant] = {}
 _VARIANTS_MAX = 64
 
 
-def variant_for(page: Page, *, language: str, country: str) -> RenderedVariant:
-    """Return ``page`` rendered for (``language``, ``country``), rendering it once."""
+def variant_for(
+    page: Page, *, campaign_id: int, language: str, country: str
+) -> RenderedVariant:
+    """Return ``page`` rendered for one variant of a campaign, rendering it once."""
     key = (
+        campaign_id,
         page.pk,
         page.live_revision_id,
         page.last_published_at,

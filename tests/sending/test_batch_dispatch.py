@@ -209,3 +209,50 @@ def test_retry_after_may_be_seconds_or_a_date() -> None:
     assert retry_after_of(error("Thu, 01 Jan 2026 12:00:45 GMT"), now=now) == 45
     assert retry_after_of(error("soon")) is None
     assert retry_after_of(RuntimeError("no response")) is None
+
+
+def test_each_variant_is_rendered_once_for_all_batches(
+    standin, prepared, monkeypatch
+) -> None:
+    from newsletter.sending import dispatch
+
+    campaign, _readers, ids = prepared
+    rendered: list[tuple[str, str]] = []
+    original = dispatch.render_variant
+
+    def counting(page, *, language, country=""):
+        rendered.append((language, country))
+        return original(page, language=language, country=country)
+
+    monkeypatch.setattr(dispatch, "render_variant", counting)
+
+    for pk in ids:  # one batch per reader
+        delivery_send_batch(campaign_id=campaign.pk, delivery_ids=[pk])
+
+    assert sorted(rendered) == [("bg", "BG"), ("de", "AT"), ("de", "DE"), ("en", "DE")]
+    assert len(standin.delivered) == 6
+
+
+def test_a_rate_store_that_is_neither_database_nor_redis_is_refused() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent.parent,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+            "RELAY_SEND_RATE_STORE": "redis",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "RELAY_SEND_RATE_STORE must be 'database' or a redis:// URL" in (
+        result.stderr
+    )
