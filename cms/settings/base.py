@@ -254,6 +254,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem://")
     else {}
 )
+# Redis delivers a late-ack task again if it is not acked within this time, even
+# while it runs: keep it above the longest task and the longest retry wait (the
+# tasks wait at most 30 minutes; schedules live in the database, not in ETAs).
+RELAY_BROKER_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        RELAY_BROKER_VISIBILITY_TIMEOUT
+    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

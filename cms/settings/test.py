@@ -31,6 +31,10 @@ STORAGES = {
 }
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.05}
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        RELAY_BROKER_VISIBILITY_TIMEOUT  # noqa: F405
+    )
 # Short waits between retries, so that outage tests take seconds, not minutes.
 RELAY_SEND_RETRY_BACKOFF = env_int("RELAY_SEND_RETRY_BACKOFF", 1)
 RELAY_SEND_RETRY_BACKOFF_MAX = env_int("RELAY_SEND_RETRY_BACKOFF_MAX", 4)

@@ -224,3 +224,14 @@ def test_the_database_bucket_spaces_reservations_at_the_rate() -> None:
     assert waits[0] == 0
     # Each further 5 messages take a tenth of a second at 50 per second.
     assert [round(w, 1) for w in waits[1:]] == [0.1, 0.2, 0.3]
+
+
+def test_no_task_waits_longer_than_the_broker_keeps_it_invisible(settings) -> None:
+    from newsletter.tasks import RETRY_AFTER_MAX
+
+    longest_wait = max(RETRY_AFTER_MAX, settings.RELAY_SEND_RETRY_BACKOFF_MAX)
+    assert 2 * longest_wait <= settings.RELAY_BROKER_VISIBILITY_TIMEOUT
+    assert retry_countdown(retries=50, retry_after=10**6) == RETRY_AFTER_MAX
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        options = app.conf.broker_transport_options
+        assert options["visibility_timeout"] == settings.RELAY_BROKER_VISIBILITY_TIMEOUT
