@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from newsletter.models import Campaign, Delivery
@@ -30,6 +30,24 @@ UNCERTAIN_AFTER_CRASH = (
 )
 POISONED = "The worker stopped {count} times before handing this mail over."
 RESENDABLE = (Delivery.Status.UNCERTAIN, Delivery.Status.FAILED)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Where every reader of a campaign stands."""
+
+    audience: int
+    pending: int
+    sending: int
+    sent: int
+    failed: int
+    skipped: int
+    uncertain: int
+
+    @property
+    def finished(self) -> bool:
+        """Return whether every reader is in a final state."""
+        return self.pending == self.sending == 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,20 @@ def deliveries_sweep(*, claim_timeout: float | None = None) -> SweepResult:
     for campaign_id in touched:
         campaign_finish_if_done(campaign_id=campaign_id)
     return SweepResult(uncertain=uncertain, failed=failed, requeued=requeued)
+
+
+def campaign_ledger(*, campaign_id: int) -> Ledger:
+    """Return how many of the campaign's readers are in each state (one query)."""
+    counts = dict(
+        Delivery.objects.filter(campaign_id=campaign_id)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return Ledger(
+        audience=sum(counts.values()),
+        **{status: counts.get(status, 0) for status in Delivery.Status.values},
+    )
 
 
 @transaction.atomic(durable=True)

@@ -19,6 +19,7 @@ from newsletter.sending.prepare import campaign_prepare
 from newsletter.sending.ratelimit import DatabaseBucket, Limit
 from newsletter.sending.recovery import (
     MAX_SWEEPS,
+    campaign_ledger,
     campaign_resend,
     deliveries_sweep,
 )
@@ -144,6 +145,17 @@ def test_uncertain_rows_are_resent_only_on_request(
     assert Delivery.objects.get(pk=uncertain).status == Delivery.Status.PENDING
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENDING
+
+
+def test_the_ledger_shows_every_reader_once(campaign, queued) -> None:
+    crashed(campaign, attempted=2, not_attempted=1)
+    deliveries_sweep()
+    campaign.deliveries.filter(status="pending").update(status="sent")
+
+    ledger = campaign_ledger(campaign_id=campaign.pk)
+
+    assert (ledger.audience, ledger.sent, ledger.uncertain) == (6, 4, 2)
+    assert ledger.finished
 
 
 def test_sent_rows_are_never_resent(campaign) -> None:
