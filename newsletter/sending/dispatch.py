@@ -37,6 +37,7 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
 )
 from anymail.message import AnymailMessage
+from anymail.utils import parse_address_list
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db.models import Case, F, Q, Value, When
@@ -234,7 +235,11 @@ def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) ->
         unit = _still_mailable(batch, unit)
     if not unit:
         return
+    _call(batch, variant, unit)
 
+
+def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
+    """Hand ``unit`` to the provider in one call; record each reader's outcome."""
     message = (
         build_batch_message(
             variant,
@@ -254,6 +259,17 @@ def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) ->
             batch, unit, message, default_reason=_reason(exc), default="rejected"
         )
         return
+    except AnymailInvalidAddress as exc:
+        # Raised before any request is made: fail and suppress the readers
+        # whose address cannot be sent to, and send the others.
+        bad = [d for d in unit if not _valid_address(d.contact)] or unit
+        _record(
+            batch, bad, Delivery.Status.FAILED, _reason(exc), suppress=len(bad) == 1
+        )
+        rest = [d for d in unit if d not in bad]
+        if rest:
+            _call(batch, variant, rest)
+        return
     except Exception as exc:  # classified below: retried, recorded or uncertain
         outcome = classify_send_error(exc)
         logger.warning(
@@ -265,10 +281,7 @@ def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) ->
             exc,
         )
         if outcome == "permanent":
-            suppress = isinstance(exc, AnymailInvalidAddress)
-            _record(
-                batch, unit, Delivery.Status.FAILED, _reason(exc), suppress=suppress
-            )
+            _record(batch, unit, Delivery.Status.FAILED, _reason(exc))
             return
         if outcome == "retry":
             # The provider certainly did not take it: not an attempt after all.
@@ -384,6 +397,15 @@ def _record(
                 reason=Suppression.Reason.HARD_BOUNCE,
                 note=reason[:255],
             )
+
+
+def _valid_address(contact: Contact) -> bool:
+    """Return whether anymail accepts the contact's address."""
+    try:
+        parse_address_list([formataddr((contact.full_name, contact.email))])
+    except AnymailInvalidAddress:
+        return False
+    return True
 
 
 def _reason(exc: Exception) -> str:

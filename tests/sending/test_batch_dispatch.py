@@ -256,3 +256,22 @@ def test_a_rate_store_that_is_neither_database_nor_redis_is_refused() -> None:
     assert "RELAY_SEND_RATE_STORE must be 'database' or a redis:// URL" in (
         result.stderr
     )
+
+
+def test_an_invalid_address_fails_alone_and_the_rest_of_its_call_is_sent(
+    standin, prepared
+) -> None:
+    campaign, readers, ids = prepared
+    Contact.objects.filter(pk=readers[0].pk).update(email="not valid@example.org")
+
+    result = delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
+
+    invalid = Delivery.objects.get(campaign=campaign, contact=readers[0])
+    assert invalid.status == Delivery.Status.FAILED
+    assert "Invalid email address" in invalid.reason
+    assert Suppression.objects.active().filter(
+        address_hash=address_hash("not valid@example.org")
+    )
+    assert (result.sent, result.failed) == (5, 1)
+    assert sorted(standin.recipients()) == sorted(r.email for r in readers[1:])
+    assert len(standin.calls) == 4
