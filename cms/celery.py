@@ -1,11 +1,31 @@
-"""The Celery application. Workers start with ``celery -A cms worker``."""
+"""The Celery application. Workers start with ``celery -A cms worker``.
+
+Queues: ``sending`` (campaign preparation, batches, the sweeper), ``tracking``
+(tracking and webhook work) and ``default`` (everything else, such as
+confirmation mails). Exactly one beat process runs the schedule below
+(``celery -A cms beat``); schedules live here and nowhere else.
+"""
 
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.production")
 
 app = Celery("relay")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # "* * * * *": every minute, start the scheduled campaigns that are due.
+    "campaigns-start-due": {
+        "task": "newsletter.campaigns_start_due",
+        "schedule": crontab(minute="*"),
+    },
+    # "* * * * *": every minute, resolve the claims of stopped workers.
+    "deliveries-sweep": {
+        "task": "newsletter.deliveries_sweep",
+        "schedule": crontab(minute="*"),
+    },
+}

@@ -6,12 +6,25 @@ change them only with a new name.
 
 from __future__ import annotations
 
-from celery import shared_task
+import random
+
+from celery import Task, shared_task
 from django.conf import settings
 
-from newsletter.sending.dispatch import TransientSendError, delivery_send_batch
+from newsletter.sending.campaigns import campaigns_start_due
+from newsletter.sending.dispatch import (
+    TransientSendError,
+    campaign_retry_allowed,
+    deliveries_give_up,
+    delivery_send_batch,
+)
 from newsletter.sending.prepare import campaign_prepare
+from newsletter.sending.recovery import deliveries_sweep
 from newsletter.sending.transactional import confirmation_send
+
+# Retry-After is honoured up to this many seconds; a longer wait would outlast
+# Redis's visibility timeout, after which the broker delivers the task again.
+RETRY_AFTER_MAX = 1800
 
 
 @shared_task(name="newsletter.campaign_prepare", acks_late=True)
@@ -26,21 +39,61 @@ def campaign_prepare_task(campaign_id: int) -> int:
     return len(pending)
 
 
+def retry_countdown(*, retries: int, retry_after: float | None) -> float:
+    """Return the seconds to wait before retry number ``retries + 1``.
+
+    The provider's Retry-After when it gave one; otherwise exponential backoff
+    from ``RELAY_SEND_RETRY_BACKOFF`` up to ``RELAY_SEND_RETRY_BACKOFF_MAX``,
+    with full jitter on the upper half so that batches do not retry in step.
+    """
+    if retry_after is not None:
+        return min(float(retry_after), RETRY_AFTER_MAX)
+    ceiling = min(
+        settings.RELAY_SEND_RETRY_BACKOFF * 2**retries,
+        settings.RELAY_SEND_RETRY_BACKOFF_MAX,
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not a secret
+
+
 @shared_task(
-    name="newsletter.delivery_send_batch",
-    acks_late=True,
-    autoretry_for=(TransientSendError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=12,
+    name="newsletter.delivery_send_batch", bind=True, acks_late=True, max_retries=None
 )
 def delivery_send_batch_task(
-    campaign_id: int, delivery_ids: list[int]
+    self: Task, campaign_id: int, delivery_ids: list[int]
 ) -> dict[str, int]:
-    """Send one batch of a campaign; safe to run twice (claimed rows are skipped)."""
-    result = delivery_send_batch(campaign_id=campaign_id, delivery_ids=delivery_ids)
+    """Send one batch of a campaign; safe to run twice (claimed rows are skipped).
+
+    Transient provider errors (429, 5xx, no connection, a timeout) retry the
+    batch with backoff, or after Retry-After, until the campaign's deadline;
+    after it, what is still unsent is marked failed.
+    """
+    try:
+        result = delivery_send_batch(campaign_id=campaign_id, delivery_ids=delivery_ids)
+    except TransientSendError as exc:
+        countdown = retry_countdown(
+            retries=self.request.retries, retry_after=exc.retry_after
+        )
+        if not campaign_retry_allowed(campaign_id=campaign_id, countdown=countdown):
+            failed = deliveries_give_up(
+                campaign_id=campaign_id,
+                delivery_ids=delivery_ids,
+                reason=f"The provider was unavailable until the sending deadline: {exc}",
+            )
+            return {"failed": failed}
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return dict(result.__dict__)
+
+
+@shared_task(name="newsletter.deliveries_sweep")
+def deliveries_sweep_task() -> dict[str, int]:
+    """Resolve claims of stopped workers; queue again what was never handed over."""
+    return dict(deliveries_sweep().__dict__)
+
+
+@shared_task(name="newsletter.campaigns_start_due")
+def campaigns_start_due_task() -> list[int]:
+    """Start the scheduled campaigns that are due."""
+    return campaigns_start_due()
 
 
 @shared_task(

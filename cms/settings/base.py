@@ -7,6 +7,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_prefixed, env_str
 
@@ -211,8 +212,32 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Relay <newsletter@relay.loca
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 RELAY_OUTBOX_DIR = Path(env_str("RELAY_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 
-# Sending.
+# Sending. A batch task claims up to RELAY_SEND_BATCH_SIZE deliveries and hands
+# them over in provider calls of at most the provider's per-call limit (and, with
+# a rate limit, at most a tenth of the rate).
 RELAY_SEND_BATCH_SIZE = env_int("RELAY_SEND_BATCH_SIZE", 100)
+# One rate per provider for all workers together, in messages per second; 0 is
+# no limit. The bucket lives in the database ("database", the embedded default)
+# or in Redis (a redis:// URL, for several hosts).
+RELAY_SEND_RATE = env_int("RELAY_SEND_RATE", 0)
+RELAY_SEND_RATE_STORE = env_str("RELAY_SEND_RATE_STORE", "database")
+if RELAY_SEND_RATE_STORE != "database" and not RELAY_SEND_RATE_STORE.startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ImproperlyConfigured(
+        "RELAY_SEND_RATE_STORE must be 'database' or a redis:// URL, not "
+        f"{RELAY_SEND_RATE_STORE!r}."
+    )
+# Transient provider errors are retried with exponential backoff and jitter,
+# from RELAY_SEND_RETRY_BACKOFF seconds up to RELAY_SEND_RETRY_BACKOFF_MAX, or
+# after the provider's Retry-After; RELAY_SEND_DEADLINE seconds after a campaign
+# started, what is still unsent is marked failed instead.
+RELAY_SEND_RETRY_BACKOFF = env_int("RELAY_SEND_RETRY_BACKOFF", 5)
+RELAY_SEND_RETRY_BACKOFF_MAX = env_int("RELAY_SEND_RETRY_BACKOFF_MAX", 300)
+RELAY_SEND_DEADLINE = env_int("RELAY_SEND_DEADLINE", 24 * 3600)
+# A claim with no progress for this many seconds belongs to a stopped worker:
+# the sweeper re-queues its rows never handed over and marks the others uncertain.
+RELAY_SEND_CLAIM_TIMEOUT = env_int("RELAY_SEND_CLAIM_TIMEOUT", 600)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -229,6 +254,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem://")
     else {}
 )
+# Redis delivers a late-ack task again if it is not acked within this time, even
+# while it runs: keep it above the longest task and the longest retry wait (the
+# tasks wait at most 30 minutes; schedules live in the database, not in ETAs).
+RELAY_BROKER_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        RELAY_BROKER_VISIBILITY_TIMEOUT
+    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -238,9 +271,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Sending and tracking work on separate queues, so that a large campaign never
+# delays webhook and tracking work (and the reverse). The beat schedule is in
+# cms/celery.py.
 CELERY_TASK_ROUTES = {
     "newsletter.campaign_prepare": {"queue": "sending"},
+    "newsletter.campaigns_start_due": {"queue": "sending"},
     "newsletter.delivery_send_batch": {"queue": "sending"},
+    "newsletter.deliveries_sweep": {"queue": "sending"},
+    "newsletter.tracking_*": {"queue": "tracking"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -10,7 +10,7 @@ from .audience import (
     Topic,
     address_hash,
 )
-from .campaigns import Campaign, Delivery
+from .campaigns import Campaign, Delivery, RateBucket
 from .tracking import TrackingEvent
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Contact",
     "Delivery",
     "MailingList",
+    "RateBucket",
     "Subscription",
     "TrackingEvent",
 ]

@@ -39,6 +39,8 @@ class Campaign(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A draft with a time set is started by the beat task ``campaigns_start_due``.
+    scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -79,6 +81,12 @@ class Delivery(models.Model):
     )
     claim = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set right before the provider call that carries this row. A row left in
+    # ``sending`` with this set may have been accepted: it becomes uncertain.
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    # How often the sweeper took this row back from a worker that stopped
+    # before handing it over; bounds a poison-message loop.
+    sweeps = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -98,3 +106,14 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} → {self.contact_id} ({self.status})"
+
+
+class RateBucket(models.Model):
+    """The token bucket of one provider, for installations without Redis."""
+
+    name = models.CharField(max_length=100, unique=True)
+    tokens = models.FloatField()
+    updated = models.FloatField()  # seconds since the epoch
+
+    def __str__(self) -> str:
+        return self.name

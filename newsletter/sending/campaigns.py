@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 from wagtail.models import Page
 
 from newsletter.models import Campaign, MailingList
@@ -35,3 +38,41 @@ def campaign_start(*, campaign: Campaign) -> None:
     from newsletter.tasks import campaign_prepare_task  # tasks import this module
 
     campaign_prepare_task.delay_on_commit(campaign.pk)
+
+
+@transaction.atomic(durable=True)
+def campaign_schedule(*, campaign: Campaign, at: datetime) -> Campaign:
+    """Have the draft ``campaign`` started at ``at`` by the beat task; return it.
+
+    No countdown task is queued: a beat task started every minute picks the
+    due drafts from the database, so a schedule survives broker restarts and
+    can be changed until it is due.
+    """
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ValueError("Only a draft campaign can be scheduled.")
+    campaign.scheduled_at = at
+    campaign.save(update_fields=["scheduled_at"])
+    return campaign
+
+
+def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
+    """Start every draft whose scheduled time has come; return their ids.
+
+    Each is taken with a conditional UPDATE (draft → preparing), so two beat
+    runs, or two beat schedulers by mistake, start a campaign once.
+    """
+    from newsletter.tasks import campaign_prepare_task  # tasks import this module
+
+    due = Campaign.objects.filter(
+        status=Campaign.Status.DRAFT,
+        scheduled_at__isnull=False,
+        scheduled_at__lte=now or timezone.now(),
+    ).values_list("pk", flat=True)
+    started = []
+    for campaign_id in list(due):
+        if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.DRAFT).update(
+            status=Campaign.Status.PREPARING
+        ):
+            campaign_prepare_task.delay(campaign_id)
+            started.append(campaign_id)
+    return started

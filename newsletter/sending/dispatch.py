@@ -2,18 +2,32 @@
 
 At-most-once per reader: a batch first claims its rows with a conditional
 UPDATE (pending → sending, stamped with a fresh claim id) and only sends the rows
-that carry its own claim. A redelivered task finds nothing left to claim. Rows
-that a crashed worker left in ``sending`` are never sent again automatically;
-they are resolved as uncertain.
+that carry its own claim. A redelivered task finds nothing left to claim.
+
+Right before each provider call, one UPDATE stamps ``attempted_at`` on the rows
+the call carries (and only if they still carry this batch's claim). After a
+crash, the sweeper (``recovery.deliveries_sweep``) knows from that stamp which
+rows were never handed over (it queues them again) and which may have been
+accepted (it marks them uncertain, to be resent only on request).
+
+Where the provider can take one call for many readers (anymail's batch sending:
+``merge_data``, ``merge_headers``, ``merge_metadata``), each variant goes out in
+calls of up to the provider's per-call limit; elsewhere one message per reader.
 """
 
 from __future__ import annotations
 
+import email.utils
+import html
 import logging
+import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.header import Header
-from email.utils import formataddr, quote
+from email.utils import formataddr, parseaddr, quote
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -23,26 +37,38 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
 )
 from anymail.message import AnymailMessage
+from anymail.utils import parse_address_list
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from wagtail.models import Page
 
-from newsletter.models import Campaign, Contact, Delivery, MailingList
+from newsletter.audience.suppression import suppression_add
+from newsletter.models import Campaign, Contact, Delivery, MailingList, Suppression
 from newsletter.tracking.tokens import (
     pixel_url,
     preferences_url,
     unsubscribe_url,
 )
 
-from .render import RenderedVariant, personalise, render_variant
+from .ratelimit import Bucket, acquire, provider_bucket
+from .render import MERGE_FIELD, RenderedVariant, personalise, render_variant
 
 logger = logging.getLogger(__name__)
+
+NO_LONGER_MAILABLE = "The reader can no longer be mailed."
+# Seconds of rate-limit wait after which consent is checked again.
+RECHECK_AFTER_WAIT = 0.2
+UNPUBLISHED = "The translation was unpublished."
 
 
 class TransientSendError(Exception):
     """The provider could not take the mail now; the batch may be retried later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -55,123 +81,339 @@ class BatchResult:
     released: int
 
 
+@dataclass(frozen=True)
+class Provider:
+    """What the sending engine needs to know of a provider."""
+
+    name: str
+    # Provider syntax of a per-reader merge field, e.g. Mailgun's
+    # ``%recipient.NAME%``; None: one message per reader.
+    merge_field: str | None = None
+    per_call: int = 1  # most readers in one provider call
+
+
+# Providers whose anymail backend sends ``merge_data`` without a stored
+# template, with the provider's own limit of recipients per call. Add a
+# provider here once its batch call is verified against its API.
+BATCH_PROVIDERS = {
+    # https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/#batch-sending
+    "mailgun": Provider(name="mailgun", merge_field="%recipient.{}%", per_call=1000),
+}
+
+
+def provider_of(connection: Any) -> Provider:
+    """Return what is known of the provider behind an email backend instance."""
+    module = type(connection).__module__
+    if module.startswith("anymail.backends."):
+        name = module.rsplit(".", 1)[-1]
+        return BATCH_PROVIDERS.get(name, Provider(name=name))
+    return Provider(name=getattr(connection, "esp_name", module).lower())
+
+
+@dataclass
+class _Batch:
+    """The state of one claimed batch while it is handed over."""
+
+    claim: uuid.UUID
+    campaign: Campaign
+    connection: Any
+    provider: Provider
+    bucket: Bucket | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
 def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchResult:
     """Send the pending deliveries among ``delivery_ids``; return what happened.
 
     Raises TransientSendError after releasing the rows it did not get to send,
-    so that a retry of the same batch sends exactly those.
+    so that a retry of the same batch sends exactly those. Rows whose provider
+    call had an unknown outcome (a read timeout) become uncertain, never retried.
     """
     claim = uuid.uuid4()
     claimed = Delivery.objects.filter(
         pk__in=delivery_ids, campaign_id=campaign_id, status=Delivery.Status.PENDING
-    ).update(status=Delivery.Status.SENDING, claim=claim, claimed_at=timezone.now())
+    ).update(
+        status=Delivery.Status.SENDING,
+        claim=claim,
+        claimed_at=timezone.now(),
+        attempted_at=None,
+    )
     if not claimed:
         return BatchResult(
             claimed=0, sent=0, failed=0, skipped=0, uncertain=0, released=0
         )
 
-    campaign = Campaign.objects.select_related("page").get(pk=campaign_id)
+    campaign = Campaign.objects.select_related("page", "mailing_list").get(
+        pk=campaign_id
+    )
     deliveries = list(
         Delivery.objects.filter(claim=claim).select_related("contact").order_by("pk")
     )
-    # Check consent again right before hand-off: an unsubscribe made while the
-    # campaign is sending must hold for every message not yet handed over.
-    deliverable = set(
-        Contact.objects.deliverable_for(campaign.mailing_list)
-        .filter(pk__in=[d.contact_id for d in deliveries])
-        .values_list("pk", flat=True)
-    )
+    # Check consent again: an unsubscribe made while the campaign is sending
+    # must hold for every message not yet handed over.
+    deliverable = _deliverable(campaign, deliveries)
     pages = _pages_by_language(campaign.page, {d.language for d in deliveries})
-    variants: dict[tuple[str, str], RenderedVariant] = {}
-    transient: Exception | None = None
-    done: list[Delivery] = []
+    transient: TransientSendError | None = None
 
     with get_connection() as connection:
+        provider = provider_of(connection)
+        bucket = provider_bucket(provider.name)
+        batch = _Batch(
+            claim=claim,
+            campaign=campaign,
+            connection=connection,
+            provider=provider,
+            bucket=bucket,
+        )
+        ready: list[Delivery] = []
         for delivery in deliveries:
-            if transient is not None:
-                break
             if delivery.contact_id not in deliverable:
-                _finish(
-                    delivery,
-                    Delivery.Status.SKIPPED,
-                    "The reader can no longer be mailed.",
+                _record(batch, [delivery], Delivery.Status.SKIPPED, NO_LONGER_MAILABLE)
+            elif delivery.language not in pages:
+                _record(batch, [delivery], Delivery.Status.SKIPPED, UNPUBLISHED)
+            else:
+                ready.append(delivery)
+        size = provider.per_call
+        if bucket is not None:
+            # No reservation above the burst: the provider then sees at most
+            # rate + burst messages in any one second.
+            size = min(size, bucket.limit.burst)
+        try:
+            for unit in _units(ready, size=size, batched=bool(provider.merge_field)):
+                page = pages[unit[0].language]
+                variant = variant_for(
+                    page,
+                    campaign_id=campaign_id,
+                    language=unit[0].language,
+                    country=unit[0].country,
                 )
-                done.append(delivery)
-                continue
-            if delivery.language not in pages:
-                _finish(
-                    delivery,
-                    Delivery.Status.SKIPPED,
-                    "The translation was unpublished.",
-                )
-                done.append(delivery)
-                continue
-            key = (delivery.language, delivery.country)
-            if key not in variants:
-                variants[key] = render_variant(
-                    pages[delivery.language],
-                    language=delivery.language,
-                    country=delivery.country,
-                )
-            if not _still_deliverable(delivery, campaign=campaign):
-                # The reader withdrew while this batch was being sent.
-                _finish(
-                    delivery,
-                    Delivery.Status.SKIPPED,
-                    "The reader can no longer be mailed.",
-                )
-                done.append(delivery)
-                continue
-            message = build_message(variants[key], delivery, campaign=campaign)
-            message.connection = connection
-            try:
-                message.send()
-            except Exception as exc:  # noqa: BLE001 - classified below, never swallowed
-                outcome = classify_send_error(exc)
-                logger.warning("Delivery %s: %s (%s)", delivery.pk, outcome, exc)
-                if outcome == "retry":
-                    transient = exc
-                    break
-                status = (
-                    Delivery.Status.FAILED
-                    if outcome == "permanent"
-                    else Delivery.Status.UNCERTAIN
-                )
-                _finish(delivery, status, str(exc)[:1000])
-                done.append(delivery)
-                continue
-            message_id = message.anymail_status.message_id
-            delivery.provider_message_id = (
-                "" if message_id is None else str(message_id)[:255]
-            )
-            _finish(delivery, Delivery.Status.SENT, "")
-            done.append(delivery)
+                _hand_over(batch, variant, unit)
+        except TransientSendError as exc:
+            transient = exc
 
-    Delivery.objects.bulk_update(
-        done, ["status", "reason", "sent_at", "provider_message_id"], batch_size=500
-    )
     released = Delivery.objects.filter(
-        claim=claim, status=Delivery.Status.SENDING
-    ).update(status=Delivery.Status.PENDING, claim=None, claimed_at=None)
+        claim=claim, status=Delivery.Status.SENDING, attempted_at__isnull=True
+    ).update(status=Delivery.Status.PENDING, claim=None)
     campaign_finish_if_done(campaign_id=campaign_id)
-    counts = {s: sum(1 for d in done if d.status == s) for s in Delivery.Status.values}
     result = BatchResult(
         claimed=claimed,
-        sent=counts[Delivery.Status.SENT],
-        failed=counts[Delivery.Status.FAILED],
-        skipped=counts[Delivery.Status.SKIPPED],
-        uncertain=counts[Delivery.Status.UNCERTAIN],
+        sent=batch.counts.get(Delivery.Status.SENT, 0),
+        failed=batch.counts.get(Delivery.Status.FAILED, 0),
+        skipped=batch.counts.get(Delivery.Status.SKIPPED, 0),
+        uncertain=batch.counts.get(Delivery.Status.UNCERTAIN, 0),
         released=released,
     )
     if transient is not None:
-        raise TransientSendError(str(transient)) from transient
+        raise transient
     return result
 
 
-def build_message(
-    variant: RenderedVariant, delivery: Delivery, *, campaign: Campaign
-) -> AnymailMessage:
-    """Return the personalised message of ``variant`` for one delivery."""
+def _units(
+    deliveries: list[Delivery], *, size: int, batched: bool
+) -> Iterator[list[Delivery]]:
+    """Yield the readers of each provider call: one, or up to ``size`` of one variant."""
+    if not batched:
+        for delivery in deliveries:
+            yield [delivery]
+        return
+    variants: dict[tuple[str, str], list[Delivery]] = {}
+    for delivery in deliveries:
+        variants.setdefault((delivery.language, delivery.country), []).append(delivery)
+    for group in variants.values():
+        for start in range(0, len(group), size):
+            yield group[start : start + size]
+
+
+def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
+    """Make one provider call for ``unit`` and record each reader's outcome."""
+    # Right before hand-off: an unsubscribe committed by now holds.
+    unit = _stamp_attempt(batch, _still_mailable(batch, unit))
+    # The rate-limit wait comes last, so that what reaches the provider keeps
+    # the bucket's spacing; after a long wait, consent is read once more.
+    waited = acquire(batch.bucket, len(unit)) if unit and batch.bucket else 0.0
+    if waited > RECHECK_AFTER_WAIT:
+        unit = _still_mailable(batch, unit)
+    if not unit:
+        return
+    _call(batch, variant, unit)
+
+
+def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
+    """Hand ``unit`` to the provider in one call; record each reader's outcome."""
+    message = (
+        build_batch_message(
+            variant,
+            unit,
+            campaign=batch.campaign,
+            merge_field=batch.provider.merge_field,
+        )
+        if batch.provider.merge_field
+        else build_message(variant, unit[0], campaign=batch.campaign)
+    )
+    message.connection = batch.connection
+    try:
+        message.send()
+    except AnymailRecipientsRefused as exc:
+        # Every reader of the call was refused; the statuses say why, if known.
+        _record_statuses(
+            batch, unit, message, default_reason=_reason(exc), default="rejected"
+        )
+        return
+    except AnymailInvalidAddress as exc:
+        # Raised before any request is made: fail and suppress the readers
+        # whose address cannot be sent to, and send the others.
+        bad = [d for d in unit if not _valid_address(d.contact)] or unit
+        _record(
+            batch, bad, Delivery.Status.FAILED, _reason(exc), suppress=len(bad) == 1
+        )
+        rest = [d for d in unit if d not in bad]
+        if rest:
+            _call(batch, variant, rest)
+        return
+    except Exception as exc:  # classified below: retried, recorded or uncertain
+        outcome = classify_send_error(exc)
+        logger.warning(
+            "Campaign %s, %s reader(s) from delivery %s: %s (%s)",
+            batch.campaign.pk,
+            len(unit),
+            unit[0].pk,
+            outcome,
+            exc,
+        )
+        if outcome == "permanent":
+            _record(batch, unit, Delivery.Status.FAILED, _reason(exc))
+            return
+        if outcome == "retry":
+            # The provider certainly did not take it: not an attempt after all.
+            Delivery.objects.filter(
+                pk__in=[d.pk for d in unit], claim=batch.claim
+            ).update(attempted_at=None)
+            raise TransientSendError(str(exc), retry_after=retry_after_of(exc)) from exc
+        # The provider may have taken it: never send it again by itself. Stop
+        # the batch too, the provider is in trouble; the rest is retried.
+        _record(
+            batch,
+            unit,
+            Delivery.Status.UNCERTAIN,
+            f"The provider's answer is unknown: {_reason(exc)}",
+        )
+        raise TransientSendError(str(exc)) from exc
+    _record_statuses(batch, unit, message, default_reason="", default="queued")
+
+
+def _still_mailable(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
+    """Return the readers of ``unit`` who may still be mailed; skip the others."""
+    mailable = _deliverable(batch.campaign, unit)
+    gone = [d for d in unit if d.contact_id not in mailable]
+    _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE)
+    return [d for d in unit if d.contact_id in mailable]
+
+
+def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
+    """Stamp the attempt on ``unit`` in one UPDATE; return the rows still ours.
+
+    The same UPDATE refreshes ``claimed_at`` of every row of the claim, so the
+    sweeper only ever takes over batches that made no progress for a while.
+    """
+    now = timezone.now()
+    ids = [d.pk for d in unit]
+    Delivery.objects.filter(claim=batch.claim, status=Delivery.Status.SENDING).update(
+        claimed_at=now,
+        attempted_at=Case(When(pk__in=ids, then=Value(now)), default=F("attempted_at")),
+    )
+    ours = set(
+        Delivery.objects.filter(
+            pk__in=ids,
+            claim=batch.claim,
+            status=Delivery.Status.SENDING,
+            attempted_at__isnull=False,
+        ).values_list("pk", flat=True)
+    )
+    return [d for d in unit if d.pk in ours]
+
+
+def _record_statuses(
+    batch: _Batch,
+    unit: list[Delivery],
+    message: AnymailMessage,
+    *,
+    default_reason: str,
+    default: str,
+) -> None:
+    """Record each reader's outcome from the provider's per-recipient statuses."""
+    status = getattr(message, "anymail_status", None)
+    recipients = {
+        address.lower(): recipient
+        for address, recipient in (getattr(status, "recipients", None) or {}).items()
+    }
+    sent: dict[str, list[Delivery]] = {}
+    for delivery in unit:
+        recipient = recipients.get(delivery.contact.email.lower())
+        state = recipient.status if recipient is not None else default
+        if state in ("invalid", "rejected"):
+            _record(
+                batch,
+                [delivery],
+                Delivery.Status.FAILED,
+                f"The provider refused the address ({state}). {default_reason}".strip(),
+                suppress=True,
+            )
+            continue
+        message_id = (
+            recipient.message_id
+            if recipient is not None and recipient.message_id
+            else getattr(status, "message_id", None)
+        )
+        sent.setdefault("" if message_id is None else str(message_id), []).append(
+            delivery
+        )
+    for message_id, readers in sent.items():
+        _record(batch, readers, Delivery.Status.SENT, "", message_id=message_id)
+
+
+def _record(
+    batch: _Batch,
+    deliveries: list[Delivery],
+    status: str,
+    reason: str,
+    *,
+    message_id: str = "",
+    suppress: bool = False,
+) -> None:
+    """Write one outcome for ``deliveries``, only where they still carry our claim."""
+    if not deliveries:
+        return
+    changes: dict[str, Any] = {"status": status, "reason": reason[:1000]}
+    if status == Delivery.Status.SENT:
+        changes |= {"sent_at": timezone.now(), "provider_message_id": message_id[:255]}
+    written = Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], claim=batch.claim
+    ).update(**changes)
+    batch.counts[status] = batch.counts.get(status, 0) + written
+    if suppress:
+        for delivery in deliveries:
+            suppression_add(
+                email=delivery.contact.email,
+                reason=Suppression.Reason.HARD_BOUNCE,
+                note=reason[:255],
+            )
+
+
+def _valid_address(contact: Contact) -> bool:
+    """Return whether anymail accepts the contact's address."""
+    try:
+        parse_address_list([formataddr((contact.full_name, contact.email))])
+    except AnymailInvalidAddress:
+        return False
+    return True
+
+
+def _reason(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__)[:1000]
+
+
+def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str]:
+    """Return the values of one reader's merge fields in ``variant``."""
     contact = delivery.contact
     pixel = ""
     if contact.tracking_consent:
@@ -179,34 +421,124 @@ def build_message(
             f'<img src="{pixel_url(delivery.token)}" width="1" height="1" alt="" '
             'style="display:block;width:1px;height:1px;border:0">'
         )
-    links = {
+    return {
+        "pixel_html": pixel,
         "preferences_url": preferences_url(
             contact.preferences_token, language=variant.language
         ),
         "unsubscribe_url": unsubscribe_url(delivery.token, language=variant.language),
     }
+
+
+def reader_headers(fields: dict[str, str], delivery: Delivery) -> dict[str, str]:
+    """Return the headers that differ per reader."""
+    return {
+        # RFC 2369 and RFC 8058: the one HTTPS URI takes a cookieless POST
+        # and unsubscribes this reader from this campaign's list only.
+        "List-Unsubscribe": f"<{fields['unsubscribe_url']}>",
+        "Message-ID": message_id_for(delivery),
+    }
+
+
+def shared_headers(variant: RenderedVariant, campaign: Campaign) -> dict[str, str]:
+    """Return the headers every reader of ``variant`` gets."""
+    return {
+        "Content-Language": variant.language,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": list_id(campaign.mailing_list),
+    }
+
+
+def message_id_for(delivery: Delivery) -> str:
+    """Return a fresh RFC 5322 Message-ID on the sending domain for ``delivery``.
+
+    It names the campaign and the delivery (no token: forwarded copies keep
+    their headers) plus a random part, so no two hand-overs share one.
+    """
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return (
+        f"<relay.{delivery.campaign_id}.{delivery.pk}.{secrets.token_hex(6)}@{domain}>"
+    )
+
+
+def build_message(
+    variant: RenderedVariant, delivery: Delivery, *, campaign: Campaign
+) -> AnymailMessage:
+    """Return the personalised message of ``variant`` for one delivery."""
+    contact = delivery.contact
+    fields = reader_fields(variant, delivery)
     message = AnymailMessage(
         subject=variant.subject,
-        body=personalise(variant.text, links, escape=False),
+        body=personalise(variant.text, fields, escape=False),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((contact.full_name, contact.email))],
-        headers={
-            "Content-Language": variant.language,
-            # RFC 2369 and RFC 8058: the one HTTPS URI takes a cookieless POST
-            # and unsubscribes this reader from this campaign's list only.
-            "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": list_id(campaign.mailing_list),
-        },
+        headers=shared_headers(variant, campaign) | reader_headers(fields, delivery),
     )
     message.attach_alternative(
-        personalise(variant.html, {"pixel_html": pixel, **links}, escape=True),
-        "text/html",
+        personalise(variant.html, fields, escape=True), "text/html"
     )
     message.metadata = {
         "delivery_id": str(delivery.pk),
         "campaign_id": str(campaign.pk),
     }
+    message.tags = [f"campaign-{campaign.pk}"]
+    return message
+
+
+def build_batch_message(
+    variant: RenderedVariant,
+    deliveries: Iterable[Delivery],
+    *,
+    campaign: Campaign,
+    merge_field: str,
+) -> AnymailMessage:
+    """Return one message of ``variant`` for many readers, personalised by the provider.
+
+    The variant's ``{{relay:NAME}}`` fields become the provider's merge fields:
+    ``t_NAME`` in the text part (raw values) and ``h_NAME`` in the HTML part
+    (HTML-escaped, except ``*_html`` values, which are markup).
+    """
+    text_names = set(MERGE_FIELD.findall(variant.text))
+    html_names = set(MERGE_FIELD.findall(variant.html))
+    text = MERGE_FIELD.sub(
+        lambda m: merge_field.format("t_" + m.group(1)), variant.text
+    )
+    markup = MERGE_FIELD.sub(
+        lambda m: merge_field.format("h_" + m.group(1)), variant.html
+    )
+    to: list[str] = []
+    merge_data: dict[str, dict[str, str]] = {}
+    merge_headers: dict[str, dict[str, str]] = {}
+    merge_metadata: dict[str, dict[str, str]] = {}
+    for delivery in deliveries:
+        contact = delivery.contact
+        fields = reader_fields(variant, delivery)
+        to.append(formataddr((contact.full_name, contact.email)))
+        merge_data[contact.email] = {
+            **{f"t_{name}": fields.get(name, "") for name in text_names},
+            **{
+                f"h_{name}": (
+                    fields.get(name, "")
+                    if name.endswith("_html")
+                    else html.escape(fields.get(name, ""))
+                )
+                for name in html_names
+            },
+        }
+        merge_headers[contact.email] = reader_headers(fields, delivery)
+        merge_metadata[contact.email] = {"delivery_id": str(delivery.pk)}
+    message = AnymailMessage(
+        subject=variant.subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        headers=shared_headers(variant, campaign),
+    )
+    message.attach_alternative(markup, "text/html")
+    message.merge_data = merge_data
+    message.merge_headers = merge_headers
+    message.merge_metadata = merge_metadata
+    message.metadata = {"campaign_id": str(campaign.pk)}
     message.tags = [f"campaign-{campaign.pk}"]
     return message
 
@@ -258,6 +590,23 @@ def classify_send_error(exc: Exception) -> str:
     return "unknown"
 
 
+def retry_after_of(exc: Exception, *, now: datetime | None = None) -> float | None:
+    """Return the seconds a provider's Retry-After asks for, or None (RFC 9110 §10.2.3)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) if response is not None else None
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or timezone.now())).total_seconds())
+
+
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
     """Mark the campaign sent once every delivery is in a final state."""
     open_rows = Delivery.objects.filter(
@@ -273,6 +622,71 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
     )
 
 
+def campaign_retry_allowed(*, campaign_id: int, countdown: float) -> bool:
+    """Return whether a retry in ``countdown`` seconds is within the campaign's deadline."""
+    started = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if started is None:
+        return True
+    deadline = started + timedelta(seconds=settings.RELAY_SEND_DEADLINE)
+    return timezone.now() + timedelta(seconds=countdown) < deadline
+
+
+def deliveries_give_up(
+    *, campaign_id: int, delivery_ids: list[int], reason: str
+) -> int:
+    """Mark the still-pending deliveries among ``delivery_ids`` failed; return how many."""
+    failed = Delivery.objects.filter(
+        pk__in=delivery_ids, campaign_id=campaign_id, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.FAILED, reason=reason)
+    campaign_finish_if_done(campaign_id=campaign_id)
+    return failed
+
+
+# Each (campaign, language, country) variant is rendered once per process and
+# reused by every batch of the campaign; the key also names the page's published
+# revision, so a page republished during a campaign renders anew.
+_VARIANTS: dict[tuple[Any, ...], RenderedVariant] = {}
+_VARIANTS_MAX = 64
+
+
+def variant_for(
+    page: Page, *, campaign_id: int, language: str, country: str
+) -> RenderedVariant:
+    """Return ``page`` rendered for one variant of a campaign, rendering it once."""
+    key = (
+        campaign_id,
+        page.pk,
+        page.live_revision_id,
+        page.last_published_at,
+        language,
+        country,
+        settings.RELAY_BASE_URL,
+    )
+    variant = _VARIANTS.get(key)
+    if variant is None:
+        variant = render_variant(page, language=language, country=country)
+        if len(_VARIANTS) >= _VARIANTS_MAX:
+            _VARIANTS.pop(next(iter(_VARIANTS)))
+        _VARIANTS[key] = variant
+    return variant
+
+
+def _deliverable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
+    """Return which of the readers of ``deliveries`` may be mailed, read now.
+
+    One indexed query: an unsubscribe committed before this point holds.
+    """
+    return set(
+        Contact.objects.deliverable_for(campaign.mailing_list)
+        .filter(pk__in=[d.contact_id for d in deliveries])
+        .values_list("pk", flat=True)
+    )
+
+
 def _pages_by_language(source: Page, languages: set[str]) -> dict[str, Page]:
     pages = (
         source.get_translations(inclusive=True)
@@ -282,23 +696,3 @@ def _pages_by_language(source: Page, languages: set[str]) -> dict[str, Page]:
         .specific()
     )
     return {page.locale.language_code: page for page in pages}
-
-
-def _still_deliverable(delivery: Delivery, *, campaign: Campaign) -> bool:
-    """Return whether the reader may still be mailed, read right before hand-off.
-
-    One indexed EXISTS per message: an unsubscribe committed before this point
-    holds for this message, even in the middle of a batch.
-    """
-    return (
-        Contact.objects.deliverable_for(campaign.mailing_list)
-        .filter(pk=delivery.contact_id)
-        .exists()
-    )
-
-
-def _finish(delivery: Delivery, status: str, reason: str) -> None:
-    delivery.status = status
-    delivery.reason = reason
-    if status == Delivery.Status.SENT:
-        delivery.sent_at = timezone.now()

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+from django.conf import settings
+from django.db import transaction
+
+from newsletter.models import RateBucket
 
 _RESERVE = """
 local rate = tonumber(ARGV[1])
@@ -37,12 +41,6 @@ return tostring(-tokens / rate)
 """
 
 
-class Bucket(Protocol):
-    def reserve(self, count: int) -> float:
-        """Reserve ``count`` messages; return how many seconds to wait before sending them."""
-        ...
-
-
 @dataclass(frozen=True)
 class Limit:
     rate: float  # messages per second
@@ -52,6 +50,14 @@ class Limit:
     def per_second(cls, rate: float) -> Limit:
         """Return the limit for ``rate`` messages per second, with a 10% burst."""
         return cls(rate=rate, burst=max(1, int(rate / 10)))
+
+
+class Bucket(Protocol):
+    limit: Limit
+
+    def reserve(self, count: int) -> float:
+        """Reserve ``count`` messages; return how many seconds to wait before sending them."""
+        ...
 
 
 class RedisBucket:
@@ -70,8 +76,57 @@ class RedisBucket:
         return float(wait)
 
 
-def acquire(bucket: Bucket, count: int) -> None:
-    """Block until ``count`` messages may be handed to the provider."""
+def acquire(bucket: Bucket, count: int) -> float:
+    """Block until ``count`` messages may be handed to the provider; return the wait."""
     wait = bucket.reserve(count)
     if wait > 0:
         time.sleep(wait)
+    return wait
+
+
+class DatabaseBucket:
+    """A token bucket in the database, for the embedded default without Redis.
+
+    The first statement of the transaction is an UPDATE of the bucket's row, so
+    concurrent reservations queue on its lock (PostgreSQL's row lock, SQLite's
+    write lock) and each sees the state the previous one left.
+    """
+
+    def __init__(self, *, name: str, limit: Limit) -> None:
+        self.name = name
+        self.limit = limit
+
+    def reserve(self, count: int) -> float:
+        with transaction.atomic():
+            if not RateBucket.objects.filter(name=self.name).update(name=self.name):
+                RateBucket.objects.get_or_create(
+                    name=self.name,
+                    defaults={
+                        "tokens": float(self.limit.burst),
+                        "updated": time.time(),
+                    },
+                )
+            bucket = RateBucket.objects.select_for_update().get(name=self.name)
+            now = time.time()  # read under the lock, after any earlier reservation
+            elapsed = max(0.0, now - bucket.updated)
+            tokens = (
+                min(self.limit.burst, bucket.tokens + elapsed * self.limit.rate) - count
+            )
+            RateBucket.objects.filter(pk=bucket.pk).update(tokens=tokens, updated=now)
+        return 0.0 if tokens >= 0 else -tokens / self.limit.rate
+
+
+def provider_bucket(provider: str) -> Bucket | None:
+    """Return the bucket every worker shares for ``provider``, or None without a limit.
+
+    ``RELAY_SEND_RATE`` is in messages per second; ``RELAY_SEND_RATE_STORE`` is
+    ``database`` or a ``redis://`` URL.
+    """
+    rate = settings.RELAY_SEND_RATE
+    if not rate:
+        return None
+    limit = Limit.per_second(rate)
+    store = settings.RELAY_SEND_RATE_STORE
+    if store.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBucket(url=store, name=provider, limit=limit)
+    return DatabaseBucket(name=provider, limit=limit)

@@ -58,6 +58,7 @@ class StandInProvider:
     calls: list[tuple[str, int, float]] = field(
         default_factory=list
     )  # path, status, time
+    in_flight: int = 0  # calls received and not yet answered
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -80,8 +81,13 @@ class StandInProvider:
                     self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client went away (a worker killed mid-call, a client
+                    # timeout); the message was recorded all the same.
+                    return
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
         self._server.daemon_threads = True
@@ -144,6 +150,17 @@ class StandInProvider:
     # Protocol ------------------------------------------------------------------
 
     def _answer(
+        self, path: str, headers: Any, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            self.in_flight += 1
+        try:
+            return self._respond(path, headers, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _respond(
         self, path: str, headers: Any, body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
         behaviour = self.behaviour
