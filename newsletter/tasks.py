@@ -57,3 +57,11 @@ def confirmation_send_task(subscription_id: int, language: str, tracking: bool) 
     return confirmation_send(
         subscription_id=subscription_id, language=language, tracking=tracking
     )
+
+
+@shared_task(name="newsletter.provider_event_process", acks_late=True)
+def provider_event_process_task(provider_event_id: int) -> None:
+    """Apply one stored provider webhook event; safe to run twice (the row is claimed)."""
+    from newsletter.tracking.events import provider_event_process
+
+    provider_event_process(provider_event_id=provider_event_id)

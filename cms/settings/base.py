@@ -214,6 +214,16 @@ RELAY_OUTBOX_DIR = Path(env_str("RELAY_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 # Sending.
 RELAY_SEND_BATCH_SIZE = env_int("RELAY_SEND_BATCH_SIZE", 100)
 
+# Provider webhooks (newsletter.tracking). Events older than this many seconds
+# are refused as replays.
+RELAY_WEBHOOK_MAX_AGE = env_int("RELAY_WEBHOOK_MAX_AGE", 86400)
+# Soft bounces suppress an address once RELAY_SOFT_BOUNCE_LIMIT of them (one a
+# day at most) within RELAY_SOFT_BOUNCE_WINDOW_DAYS span at least
+# RELAY_SOFT_BOUNCE_SPAN_DAYS.
+RELAY_SOFT_BOUNCE_LIMIT = env_int("RELAY_SOFT_BOUNCE_LIMIT", 3)
+RELAY_SOFT_BOUNCE_SPAN_DAYS = env_int("RELAY_SOFT_BOUNCE_SPAN_DAYS", 7)
+RELAY_SOFT_BOUNCE_WINDOW_DAYS = env_int("RELAY_SOFT_BOUNCE_WINDOW_DAYS", 30)
+
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _CELERY_FS = VAR_DIR / "celery"
@@ -241,6 +251,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "newsletter.campaign_prepare": {"queue": "sending"},
     "newsletter.delivery_send_batch": {"queue": "sending"},
+    "newsletter.provider_event_process": {"queue": "tracking"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -11,7 +11,8 @@ from .audience import (
     address_hash,
 )
 from .campaigns import Campaign, Delivery
-from .tracking import TrackingEvent
+from .reach import ReachTarget
+from .tracking import DeliveryOutcome, ProviderEvent, TrackingEvent
 
 __all__ = [
     "Campaign",
@@ -22,7 +23,10 @@ __all__ = [
     "address_hash",
     "Contact",
     "Delivery",
+    "DeliveryOutcome",
     "MailingList",
+    "ProviderEvent",
+    "ReachTarget",
     "Subscription",
     "TrackingEvent",
 ]
