@@ -6,7 +6,8 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import mail_admins
+from django.contrib.auth import get_user_model
+from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from . import bounces, machine
 logger = logging.getLogger(__name__)
 
 Kind = TrackingEvent.Kind
+# The admin role created by migration 0005_roles.
+SECRETARIAT_GROUP = "Secretariat"
 State = DeliveryOutcome.State
 
 
@@ -141,7 +144,11 @@ def soft_bounces_exceeded(*, contact: Contact, now: datetime | None = None) -> b
 
 
 def _block_alert(*, provider_event: ProviderEvent, delivery: Delivery | None) -> None:
-    """Tell the secretariat that a provider or receiver blocked mail: it is ours to fix."""
+    """Tell the secretariat that mail was blocked by policy or reputation: it is ours to fix.
+
+    The alert goes, after the commit, to the active users of the Secretariat
+    group and to ``settings.ADMINS``.
+    """
     campaign = delivery.campaign_id if delivery else None
     logger.error(
         "Mail blocked by policy or reputation (%s event %s, campaign %s).",
@@ -149,15 +156,27 @@ def _block_alert(*, provider_event: ProviderEvent, delivery: Delivery | None) ->
         provider_event.pk,
         campaign,
     )
+    subject = "Relay: mail blocked by policy or reputation"
     body = (
         f"The provider {provider_event.provider} reported a policy or reputation "
         f"block (provider event {provider_event.pk}, campaign {campaign}). "
         "Readers are not suppressed for this: check the sending domain's "
         "reputation and authentication (SPF, DKIM, DMARC)."
     )
-    transaction.on_commit(
-        lambda: mail_admins("Relay: mail blocked by policy or reputation", body)
+    secretariat = list(
+        get_user_model()
+        .objects.filter(groups__name=SECRETARIAT_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
     )
+
+    def alert() -> None:
+        if secretariat:
+            send_mail(subject, body, None, secretariat)
+        mail_admins(subject, body)
+
+    transaction.on_commit(alert)
 
 
 def _click_verdict(

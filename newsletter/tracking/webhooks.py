@@ -30,11 +30,12 @@ from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from newsletter.audience.consent import client_hash
-from newsletter.models import ProviderEvent, address_hash
+from newsletter.models import Contact, ProviderEvent, address_hash
 
 logger = logging.getLogger(__name__)
 
@@ -166,3 +167,19 @@ class ReplayWindowMixin:
                 "Webhook event older than RELAY_WEBHOOK_MAX_AGE (a replay?)"
             )
         return fresh
+
+
+def provider_events_redact(*, contact: Contact) -> int:
+    """Blank the raw provider events about ``contact``; return how many (for erasure).
+
+    Raw payloads carry the reader's address. The rows stay, with their type,
+    time and delivery, so the figures stay true. Call it before the address is
+    overwritten: unprocessed events are found by the address's hash.
+    """
+    return (
+        ProviderEvent.objects.filter(
+            Q(delivery__contact=contact) | Q(recipient_hash=contact.address_hash)
+        )
+        .exclude(payload={}, metadata={})
+        .update(payload={}, metadata={})
+    )

@@ -52,7 +52,7 @@ def webhook_settings(settings) -> None:
         "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
     }
     settings.RELAY_WEBHOOK_MAX_AGE = 86400
-    settings.ADMINS = [("Secretariat", "secretariat@relay.example.org")]
+    settings.ADMINS = [("Admins", "admins@relay.example.org")]
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,20 @@ from .conftest import NOW, PROVIDERS, load, post
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.tracking.urls")]
 
 
+@pytest.fixture
+def secretariat_user(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        "sec", email="desk@relay.example.org", password="x"
+    )
+    user.groups.add(Group.objects.get(name="Secretariat"))
+    django_user_model.objects.create_user(
+        "other", email="other@relay.example.org", password="x"
+    )
+    return user
+
+
 def send(client, provider, name, delivery, capture) -> None:
     response = post(client, provider, load(provider, name, delivery), capture=capture)
     assert response.status_code == 200
@@ -89,7 +103,12 @@ def test_soft_bounces_on_one_bad_day_suppress_nobody(
 
 @pytest.mark.parametrize("provider", ["mailgun", "amazon_ses", "sendgrid"])
 def test_a_policy_block_alerts_the_secretariat_and_never_suppresses_the_reader(
-    client, delivery_for, provider, mailoutbox, django_capture_on_commit_callbacks
+    client,
+    delivery_for,
+    provider,
+    mailoutbox,
+    secretariat_user,
+    django_capture_on_commit_callbacks,
 ) -> None:
     delivery = delivery_for(provider)
 
@@ -99,9 +118,10 @@ def test_a_policy_block_alerts_the_secretariat_and_never_suppresses_the_reader(
     assert delivery.contact.status == Contact.Status.ACTIVE
     assert Suppression.objects.count() == 0
     assert TrackingEvent.objects.get().bounce_class == "block"
-    [alert] = mailoutbox
-    assert alert.to == ["secretariat@relay.example.org"]
-    assert "policy or reputation" in alert.subject
+    to_secretariat, to_admins = mailoutbox
+    assert to_secretariat.to == [secretariat_user.email]
+    assert to_admins.to == ["admins@relay.example.org"]
+    assert "policy or reputation" in to_secretariat.subject
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

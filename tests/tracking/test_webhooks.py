@@ -296,3 +296,25 @@ def test_a_provider_unsubscribe_unsubscribes_the_contact_from_everything(
     delivery.contact.refresh_from_db()
     assert delivery.contact.status == Contact.Status.UNSUBSCRIBED
     assert delivery.contact.consent_records.get().source == "provider"
+
+
+def test_erasure_blanks_the_raw_events_that_carry_the_address(
+    client, delivery_for, django_capture_on_commit_callbacks
+) -> None:
+    from newsletter.tracking.webhooks import provider_events_redact
+
+    delivery = delivery_for("postmark")
+    for name in ("delivered", "opened"):
+        post(
+            client,
+            "postmark",
+            load("postmark", name, delivery),
+            capture=django_capture_on_commit_callbacks,
+        )
+
+    assert provider_events_redact(contact=delivery.contact) == 2
+
+    for stored in ProviderEvent.objects.all():
+        assert delivery.contact.email not in str(stored.payload)
+        assert (stored.payload, stored.metadata) == ({}, {})
+        assert stored.delivery == delivery  # the figures keep their rows
