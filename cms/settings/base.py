@@ -252,6 +252,7 @@ CELERY_TASK_ROUTES = {
     "newsletter.campaign_prepare": {"queue": "sending"},
     "newsletter.delivery_send_batch": {"queue": "sending"},
     "newsletter.provider_event_process": {"queue": "tracking"},
+    "newsletter.provider_events_sweep": {"queue": "tracking"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -414,3 +414,19 @@ def _event(
     except IntegrityError:
         return False
     return True
+
+
+def provider_events_unprocessed(*, older_than: timedelta) -> list[int]:
+    """Return the ids of stored events still unprocessed after ``older_than``.
+
+    Their task was lost (a broker restart, a worker killed before it acked):
+    the raw event is stored, so queueing it again loses nothing and, the
+    processing being idempotent, doubles nothing.
+    """
+    return list(
+        ProviderEvent.objects.filter(
+            processed_at__isnull=True, received_at__lt=timezone.now() - older_than
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
