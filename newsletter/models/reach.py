@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 
 class ReachTarget(models.Model):
@@ -21,8 +20,8 @@ class ReachTarget(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("reach target")
-        verbose_name_plural = _("reach targets")
+        verbose_name = "reach target"
+        verbose_name_plural = "reach targets"
 
     def __str__(self) -> str:
         return (

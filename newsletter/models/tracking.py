@@ -62,6 +62,10 @@ class TrackingEvent(models.Model):
         return f"{self.kind} for delivery {self.delivery_id}"
 
 
+# The tables below are not shown to readers or translators: their labels are
+# plain English, so they add nothing to the catalogues.
+
+
 class ProviderEvent(models.Model):
     """One event a provider posted to a webhook, stored before it is processed.
 
@@ -96,8 +100,8 @@ class ProviderEvent(models.Model):
                 fields=["provider", "event_id"], name="uniq_provider_event"
             ),
         ]
-        verbose_name = _("provider event")
-        verbose_name_plural = _("provider events")
+        verbose_name = "provider event"
+        verbose_name_plural = "provider events"
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.event_id}"
@@ -111,11 +115,11 @@ class DeliveryOutcome(models.Model):
     """
 
     class State(models.TextChoices):
-        DEFERRED = "deferred", _("Deferred")
-        SOFT_BOUNCED = "soft_bounced", _("Soft bounce")
-        DELIVERED = "delivered", _("Delivered")
-        BOUNCED = "bounced", _("Bounced")
-        COMPLAINED = "complained", _("Complained")
+        DEFERRED = "deferred", "Deferred"
+        SOFT_BOUNCED = "soft_bounced", "Soft bounce"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained"
 
     RANKS = {
         State.DEFERRED: 10,
@@ -134,8 +138,8 @@ class DeliveryOutcome(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("delivery outcome")
-        verbose_name_plural = _("delivery outcomes")
+        verbose_name = "delivery outcome"
+        verbose_name_plural = "delivery outcomes"
 
     def __str__(self) -> str:
         return f"delivery {self.delivery_id}: {self.state}"
