@@ -23,6 +23,11 @@ app.conf.beat_schedule = {
         "task": "newsletter.campaigns_start_due",
         "schedule": crontab(minute="*"),
     },
+    # "*/5 * * * *": every five minutes, queue provider events whose task was lost.
+    "provider-events-sweep": {
+        "task": "newsletter.provider_events_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
     # "* * * * *": every minute, resolve the claims of stopped workers.
     "deliveries-sweep": {
         "task": "newsletter.deliveries_sweep",

@@ -12,7 +12,7 @@ from newsletter.urls import outbox_urlpatterns, public_urlpatterns
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("newsletter.webhooks_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": TranslatedSitemap}}),
     path("", include("newsletter.urls")),
 ]

@@ -110,3 +110,24 @@ def confirmation_send_task(subscription_id: int, language: str, tracking: bool) 
     return confirmation_send(
         subscription_id=subscription_id, language=language, tracking=tracking
     )
+
+
+@shared_task(name="newsletter.provider_event_process", acks_late=True)
+def provider_event_process_task(provider_event_id: int) -> None:
+    """Apply one stored provider webhook event; safe to run twice (the row is claimed)."""
+    from newsletter.tracking.events import provider_event_process
+
+    provider_event_process(provider_event_id=provider_event_id)
+
+
+@shared_task(name="newsletter.provider_events_sweep")
+def provider_events_sweep_task() -> int:
+    """Queue again the provider events whose processing task was lost; return how many."""
+    from datetime import timedelta
+
+    from newsletter.tracking.events import provider_events_unprocessed
+
+    pending = provider_events_unprocessed(older_than=timedelta(minutes=10))
+    for provider_event_id in pending:
+        provider_event_process_task.delay(provider_event_id)
+    return len(pending)

@@ -239,6 +239,16 @@ RELAY_SEND_DEADLINE = env_int("RELAY_SEND_DEADLINE", 24 * 3600)
 # the sweeper re-queues its rows never handed over and marks the others uncertain.
 RELAY_SEND_CLAIM_TIMEOUT = env_int("RELAY_SEND_CLAIM_TIMEOUT", 600)
 
+# Provider webhooks (newsletter.tracking). Events older than this many seconds
+# are refused as replays.
+RELAY_WEBHOOK_MAX_AGE = env_int("RELAY_WEBHOOK_MAX_AGE", 86400)
+# Soft bounces suppress an address once RELAY_SOFT_BOUNCE_LIMIT of them (one a
+# day at most) within RELAY_SOFT_BOUNCE_WINDOW_DAYS span at least
+# RELAY_SOFT_BOUNCE_SPAN_DAYS.
+RELAY_SOFT_BOUNCE_LIMIT = env_int("RELAY_SOFT_BOUNCE_LIMIT", 3)
+RELAY_SOFT_BOUNCE_SPAN_DAYS = env_int("RELAY_SOFT_BOUNCE_SPAN_DAYS", 7)
+RELAY_SOFT_BOUNCE_WINDOW_DAYS = env_int("RELAY_SOFT_BOUNCE_WINDOW_DAYS", 30)
+
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _CELERY_FS = VAR_DIR / "celery"
@@ -280,6 +290,8 @@ CELERY_TASK_ROUTES = {
     "newsletter.delivery_send_batch": {"queue": "sending"},
     "newsletter.deliveries_sweep": {"queue": "sending"},
     "newsletter.tracking_*": {"queue": "tracking"},
+    "newsletter.provider_event_process": {"queue": "tracking"},
+    "newsletter.provider_events_sweep": {"queue": "tracking"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 from wagtail.search.models import IndexEntry
@@ -24,6 +25,7 @@ from newsletter.models import (
     ConsentRecord,
     Contact,
     Delivery,
+    ProviderEvent,
     Suppression,
     TrackingEvent,
     address_hash,
@@ -169,6 +171,22 @@ def _redact(text: str, needles: list[str]) -> str:
 
 
 @transaction.atomic(durable=True)
+def provider_events_redact(*, contact: Contact) -> int:
+    """Blank the raw provider events about ``contact``; return how many (for erasure).
+
+    Raw payloads carry the reader's address. The rows stay, with their type,
+    time and delivery, so the figures stay true. Call it before the address is
+    overwritten: unprocessed events are found by the address's hash.
+    """
+    return (
+        ProviderEvent.objects.filter(
+            Q(delivery__contact=contact) | Q(recipient_hash=contact.address_hash)
+        )
+        .exclude(payload={}, metadata={})
+        .update(payload={}, metadata={})
+    )
+
+
 def contact_erase(*, contact: Contact, user: Any = None) -> Contact:
     """Erase ``contact``'s personal data from every table; keep aggregate figures true.
 
@@ -186,6 +204,7 @@ def contact_erase(*, contact: Contact, user: Any = None) -> Contact:
     needles = [contact.email, contact.full_name, contact.first_name, contact.last_name]
     needles = sorted({n for n in needles if len(n) >= 3}, key=len, reverse=True)
 
+    provider_events_redact(contact=contact)
     contact.email = erased_email(contact_id=contact.pk)
     contact.first_name = ""
     contact.last_name = ""

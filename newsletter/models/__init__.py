@@ -11,7 +11,8 @@ from .audience import (
     address_hash,
 )
 from .campaigns import Campaign, Delivery, RateBucket
-from .tracking import TrackingEvent
+from .reach import ReachTarget
+from .tracking import DeliveryOutcome, ProviderEvent, TrackingEvent
 
 __all__ = [
     "Campaign",
@@ -22,8 +23,11 @@ __all__ = [
     "address_hash",
     "Contact",
     "Delivery",
+    "DeliveryOutcome",
     "MailingList",
+    "ProviderEvent",
     "RateBucket",
+    "ReachTarget",
     "Subscription",
     "TrackingEvent",
 ]

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import mail_admins, send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from newsletter.models import Delivery, TrackingEvent
+from newsletter.audience.consent import contact_unsubscribe_all
+from newsletter.models import (
+    ConsentRecord,
+    Contact,
+    Delivery,
+    DeliveryOutcome,
+    ProviderEvent,
+    Suppression,
+    TrackingEvent,
+)
+
+from . import bounces, machine
+
+logger = logging.getLogger(__name__)
+
+Kind = TrackingEvent.Kind
+# The admin role created by migration 0005_roles.
+SECRETARIAT_GROUP = "Secretariat"
+State = DeliveryOutcome.State
 
 
 def open_record(*, delivery: Delivery, user_agent: str = "") -> TrackingEvent | None:
@@ -12,18 +37,396 @@ def open_record(*, delivery: Delivery, user_agent: str = "") -> TrackingEvent | 
 
     Returns None, recording nothing, when the reader has not consented to
     tracking (the pixel is not sent to them, but an old mail may still load it).
+    Opens by Apple's privacy proxy, prefetching image proxies and scanners are
+    recorded flagged as machine (newsletter.tracking.machine).
     """
     if not delivery.contact.tracking_consent:
         return None
+    verdict = machine.open_verdict(user_agent=user_agent)
     return TrackingEvent.objects.create(
         delivery=delivery,
         kind=TrackingEvent.Kind.OPENED,
         source=TrackingEvent.Source.PIXEL,
         occurred_at=timezone.now(),
         user_agent_family=_agent_family(user_agent),
+        is_machine=verdict.is_machine,
+        machine_reason=verdict.reason,
     )
 
 
 def _agent_family(user_agent: str) -> str:
     """Return a coarse client family: the full agent string is not kept."""
     return user_agent.split("/", 1)[0].strip()[:64]
+
+
+def delivery_outcome_advance(
+    *, delivery_id: int, state: str, occurred_at: datetime | None
+) -> bool:
+    """Move a delivery's outcome to ``state`` unless it is already as far; return whether it moved.
+
+    The update is conditional on a lower rank, so out-of-order events never
+    move a delivery backwards (delivered after bounced stays bounced).
+    """
+    rank = DeliveryOutcome.RANKS[state]
+    try:
+        with transaction.atomic():
+            DeliveryOutcome.objects.create(
+                delivery_id=delivery_id, state=state, rank=rank, occurred_at=occurred_at
+            )
+            return True
+    except IntegrityError:
+        pass
+    moved = DeliveryOutcome.objects.filter(
+        delivery_id=delivery_id, rank__lt=rank
+    ).update(state=state, rank=rank, occurred_at=occurred_at)
+    return moved == 1
+
+
+def _delivery_for(provider_event: ProviderEvent) -> Delivery | None:
+    """Return the delivery of an event: by the metadata the sender set, else by message id."""
+    raw_id = (provider_event.metadata or {}).get("delivery_id")
+    if raw_id is not None and str(raw_id).isdigit():
+        found = Delivery.objects.filter(pk=int(raw_id)).first()
+        if found is not None:
+            return found
+    if provider_event.message_id:
+        return Delivery.objects.filter(
+            provider_message_id=provider_event.message_id
+        ).first()
+    return None
+
+
+def _suppress(*, digest: str, reason: str, note: str) -> None:
+    """Suppress an address by its hash (the bounced address, even if since erased)."""
+    if not digest or Suppression.objects.active().filter(address_hash=digest).exists():
+        return
+    try:
+        with transaction.atomic():
+            Suppression.objects.create(address_hash=digest, reason=reason, note=note)
+    except IntegrityError:
+        pass  # suppressed concurrently
+
+
+def _contact_mark(contact: Contact, status: str) -> None:
+    """Mark an active (or bounced, for a complaint) contact; never revive or un-erase."""
+    allowed = [Contact.Status.ACTIVE]
+    if status == Contact.Status.COMPLAINED:
+        allowed.append(Contact.Status.BOUNCED)
+    Contact.objects.filter(pk=contact.pk, status__in=allowed).update(
+        status=status, updated_at=timezone.now()
+    )
+
+
+def soft_bounces_exceeded(*, contact: Contact, now: datetime | None = None) -> bool:
+    """Return whether a contact's soft bounces call for suppression.
+
+    Mailman-style: at most one counts per day, only those within
+    RELAY_SOFT_BOUNCE_WINDOW_DAYS, and they must spread over at least
+    RELAY_SOFT_BOUNCE_SPAN_DAYS, so one bad day at the reader's server never
+    suppresses anyone.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.RELAY_SOFT_BOUNCE_WINDOW_DAYS)
+    days = sorted(
+        {
+            stamp.date()
+            for stamp in TrackingEvent.objects.filter(
+                delivery__contact=contact,
+                kind=Kind.BOUNCED,
+                bounce_class=bounces.SOFT,
+                occurred_at__gte=since,
+            ).values_list("occurred_at", flat=True)
+        }
+    )
+    if len(days) < settings.RELAY_SOFT_BOUNCE_LIMIT:
+        return False
+    return (days[-1] - days[0]).days >= settings.RELAY_SOFT_BOUNCE_SPAN_DAYS
+
+
+def _block_alert(*, provider_event: ProviderEvent, delivery: Delivery | None) -> None:
+    """Tell the secretariat that mail was blocked by policy or reputation: it is ours to fix.
+
+    The alert goes, after the commit, to the active users of the Secretariat
+    group and to ``settings.ADMINS``.
+    """
+    campaign = delivery.campaign_id if delivery else None
+    logger.error(
+        "Mail blocked by policy or reputation (%s event %s, campaign %s).",
+        provider_event.provider,
+        provider_event.pk,
+        campaign,
+    )
+    subject = "Relay: mail blocked by policy or reputation"
+    body = (
+        f"The provider {provider_event.provider} reported a policy or reputation "
+        f"block (provider event {provider_event.pk}, campaign {campaign}). "
+        "Readers are not suppressed for this: check the sending domain's "
+        "reputation and authentication (SPF, DKIM, DMARC)."
+    )
+    secretariat = list(
+        get_user_model()
+        .objects.filter(groups__name=SECRETARIAT_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+    def alert() -> None:
+        if secretariat:
+            send_mail(subject, body, None, secretariat)
+        mail_admins(subject, body)
+
+    transaction.on_commit(alert)
+
+
+def _click_verdict(
+    *, delivery: Delivery, link: str, occurred_at: datetime, user_agent: str
+) -> machine.Verdict:
+    """Classify a provider-reported click, looking at the delivery's other clicks."""
+    delivered_at = (
+        TrackingEvent.objects.filter(delivery=delivery, kind=Kind.DELIVERED)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    ) or delivery.sent_at
+    if delivered_at is None:
+        return machine.click_verdict(user_agent=user_agent)
+    clicks = [
+        ((stamp - delivered_at).total_seconds(), url)
+        for stamp, url in TrackingEvent.objects.filter(
+            delivery=delivery, kind=Kind.CLICKED
+        ).values_list("occurred_at", "link")
+    ]
+    clicks.append(((occurred_at - delivered_at).total_seconds(), link))
+    verdict = machine.click_verdict(
+        user_agent=user_agent, seconds_after_delivery=clicks
+    )
+    if verdict.reason == machine.SCANNER_BURST:
+        # The earlier clicks of the burst were recorded before it was one:
+        # reclassify them (only the machine flag changes).
+        TrackingEvent.objects.filter(
+            delivery=delivery,
+            kind=Kind.CLICKED,
+            is_machine=False,
+            occurred_at__lte=delivered_at
+            + timedelta(seconds=machine.SCANNER_BURST_SECONDS),
+        ).update(is_machine=True, machine_reason=machine.SCANNER_BURST)
+    return verdict
+
+
+def _user_agent(provider_event: ProviderEvent) -> str:
+    payload = provider_event.payload or {}
+    for key in ("useragent", "UserAgent", "user-agent", "user_agent"):
+        if isinstance(payload.get(key), str):
+            return payload[key]
+    data = payload.get("event-data") or {}
+    client = data.get("client-info") or {}
+    for source in (payload.get("open") or {}, payload.get("click") or {}):
+        if isinstance(source.get("userAgent"), str):
+            return source["userAgent"]
+    return str(client.get("user-agent") or "")
+
+
+def _link(provider_event: ProviderEvent) -> str:
+    payload = provider_event.payload or {}
+    data = payload.get("event-data") or {}
+    for candidate in (
+        data.get("url"),
+        payload.get("url"),
+        payload.get("link"),
+        payload.get("OriginalLink"),
+        (payload.get("click") or {}).get("link"),
+    ):
+        if isinstance(candidate, str) and candidate:
+            return candidate[:2000]
+    return ""
+
+
+@transaction.atomic(durable=True)
+def provider_event_process(*, provider_event_id: int) -> ProviderEvent | None:
+    """Apply one stored provider event to the ledger; return it.
+
+    Idempotent: the row is claimed by setting processed_at, and the
+    TrackingEvent is unique on the provider's event id, so a task delivered
+    twice (Celery is at-least-once) changes nothing the second time.
+    """
+    claimed = ProviderEvent.objects.filter(
+        pk=provider_event_id, processed_at__isnull=True
+    ).update(processed_at=timezone.now())
+    if claimed != 1:
+        return None  # processed already, or gone
+    provider_event = ProviderEvent.objects.get(pk=provider_event_id)
+    delivery = _delivery_for(provider_event)
+    if delivery is not None:
+        provider_event.delivery = delivery
+    try:
+        with transaction.atomic():
+            _apply(provider_event, delivery)
+    # Any failure is kept on the stored row, whose raw event stays for a re-run;
+    # the partial work is rolled back with the savepoint.
+    except Exception as exc:
+        logger.exception("Provider event %s failed.", provider_event.pk)
+        provider_event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    provider_event.save(update_fields=["delivery", "error"])
+    return provider_event
+
+
+def _apply(provider_event: ProviderEvent, delivery: Delivery | None) -> None:
+    kind = provider_event.event_type
+    occurred_at = provider_event.occurred_at or provider_event.received_at
+    digest = provider_event.recipient_hash or (
+        delivery.contact.address_hash if delivery else ""
+    )
+    if kind == "deferred" and delivery is not None:
+        delivery_outcome_advance(
+            delivery_id=delivery.pk, state=State.DEFERRED, occurred_at=occurred_at
+        )
+        return
+    if kind in ("bounced", "rejected"):
+        bounce_class = bounces.bounce_classify(
+            provider=provider_event.provider, esp_event=provider_event.payload
+        )
+        _bounce(provider_event, delivery, bounce_class, digest, occurred_at)
+        return
+    if kind == "complained":
+        _suppress(
+            digest=digest,
+            reason=Suppression.Reason.COMPLAINT,
+            note=f"{provider_event.provider} complaint",
+        )
+        if delivery is None:
+            return
+        _contact_mark(delivery.contact, Contact.Status.COMPLAINED)
+        delivery_outcome_advance(
+            delivery_id=delivery.pk, state=State.COMPLAINED, occurred_at=occurred_at
+        )
+        _event(provider_event, delivery, Kind.COMPLAINED, occurred_at)
+        return
+    if delivery is None:
+        if kind in ("delivered", "opened", "clicked", "unsubscribed"):
+            provider_event.error = "No delivery matches this event."
+        return
+    if kind == "delivered":
+        delivery_outcome_advance(
+            delivery_id=delivery.pk, state=State.DELIVERED, occurred_at=occurred_at
+        )
+        _event(provider_event, delivery, Kind.DELIVERED, occurred_at)
+    elif kind == "unsubscribed":
+        if _event(provider_event, delivery, Kind.UNSUBSCRIBED, occurred_at):
+            contact_unsubscribe_all(
+                contact=delivery.contact, source=ConsentRecord.Source.PROVIDER
+            )
+    elif kind in ("opened", "clicked") and delivery.contact.tracking_consent:
+        user_agent = _user_agent(provider_event)
+        if kind == "opened":
+            verdict = machine.open_verdict(
+                user_agent=user_agent, esp_event=provider_event.payload
+            )
+            _event(provider_event, delivery, Kind.OPENED, occurred_at, verdict=verdict)
+        else:
+            link = _link(provider_event)
+            verdict = _click_verdict(
+                delivery=delivery,
+                link=link,
+                occurred_at=occurred_at,
+                user_agent=user_agent,
+            )
+            _event(
+                provider_event,
+                delivery,
+                Kind.CLICKED,
+                occurred_at,
+                verdict=verdict,
+                link=link,
+                user_agent=user_agent,
+            )
+
+
+def _bounce(
+    provider_event: ProviderEvent,
+    delivery: Delivery | None,
+    bounce_class: str,
+    digest: str,
+    occurred_at: datetime,
+) -> None:
+    if delivery is not None:
+        created = _event(
+            provider_event,
+            delivery,
+            Kind.BOUNCED,
+            occurred_at,
+            bounce_class=bounce_class,
+        )
+        delivery_outcome_advance(
+            delivery_id=delivery.pk,
+            state=State.SOFT_BOUNCED if bounce_class == bounces.SOFT else State.BOUNCED,
+            occurred_at=occurred_at,
+        )
+        if not created:
+            return
+    if bounce_class == bounces.HARD:
+        _suppress(
+            digest=digest,
+            reason=Suppression.Reason.HARD_BOUNCE,
+            note=f"{provider_event.provider} hard bounce",
+        )
+        if delivery is not None:
+            _contact_mark(delivery.contact, Contact.Status.BOUNCED)
+    elif bounce_class == bounces.BLOCK:
+        _block_alert(provider_event=provider_event, delivery=delivery)
+    elif delivery is not None and soft_bounces_exceeded(contact=delivery.contact):
+        _suppress(
+            digest=digest,
+            reason=Suppression.Reason.HARD_BOUNCE,
+            note="repeated soft bounces",
+        )
+        _contact_mark(delivery.contact, Contact.Status.BOUNCED)
+
+
+def _event(
+    provider_event: ProviderEvent,
+    delivery: Delivery,
+    kind: str,
+    occurred_at: datetime,
+    *,
+    verdict: machine.Verdict = machine.HUMAN,
+    bounce_class: str = "",
+    link: str = "",
+    user_agent: str = "",
+) -> bool:
+    """Create the TrackingEvent of a provider event; return False if it existed."""
+    try:
+        with transaction.atomic():
+            TrackingEvent.objects.create(
+                delivery=delivery,
+                kind=kind,
+                source=TrackingEvent.Source.PROVIDER,
+                occurred_at=occurred_at,
+                provider_event_id=f"{provider_event.provider}:{provider_event.event_id}"[
+                    :255
+                ],
+                is_machine=verdict.is_machine,
+                machine_reason=verdict.reason,
+                bounce_class=bounce_class,
+                link=link,
+                user_agent_family=_agent_family(user_agent),
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def provider_events_unprocessed(*, older_than: timedelta) -> list[int]:
+    """Return the ids of stored events still unprocessed after ``older_than``.
+
+    Their task was lost (a broker restart, a worker killed before it acked):
+    the raw event is stored, so queueing it again loses nothing and, the
+    processing being idempotent, doubles nothing.
+    """
+    return list(
+        ProviderEvent.objects.filter(
+            processed_at__isnull=True, received_at__lt=timezone.now() - older_than
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )

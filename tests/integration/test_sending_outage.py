@@ -32,7 +32,7 @@ def worker():
         app,
         pool="solo",
         perform_ping_check=False,
-        queues=["default", "sending"],
+        queues=["default", "sending", "tracking"],
         shutdown_timeout=30,
     ) as running:
         yield running

@@ -18,14 +18,18 @@ CHROME = [
 
 
 @pytest.mark.parametrize("language", [code for code, _ in settings.LANGUAGES])
-def test_a_sample_issue_renders_with_translated_chrome_and_babel_dates(issue, language) -> None:
+def test_a_sample_issue_renders_with_translated_chrome_and_babel_dates(
+    issue, language
+) -> None:
     published = datetime.datetime(2026, 3, 14, 9, 30, tzinfo=datetime.UTC)
     issue.first_published_at = published
 
     variant = render_variant(issue.specific, language=language)
 
     assert f'<html lang="{language}"' in variant.html
-    expected_date = format_date(published.date(), format="long", locale=translation.to_locale(language))
+    expected_date = format_date(
+        published.date(), format="long", locale=translation.to_locale(language)
+    )
     assert expected_date in variant.html
     for text in CHROME:
         with translation.override(language):

@@ -219,13 +219,19 @@ def test_the_beat_schedule_and_the_queues() -> None:
     schedule = app.conf.beat_schedule
     tasks = {entry["task"] for entry in schedule.values()}
 
-    assert tasks == {"newsletter.campaigns_start_due", "newsletter.deliveries_sweep"}
-    for entry in schedule.values():
-        assert entry["schedule"].minute == set(range(60))
+    assert tasks == {
+        "newsletter.campaigns_start_due",
+        "newsletter.deliveries_sweep",
+        "newsletter.provider_events_sweep",
+    }
+    assert schedule["campaigns-start-due"]["schedule"].minute == set(range(60))
+    assert schedule["deliveries-sweep"]["schedule"].minute == set(range(60))
+    assert schedule["provider-events-sweep"]["schedule"].minute == set(range(0, 60, 5))
     route = app.amqp.router.route
     assert route({}, "newsletter.delivery_send_batch")["queue"].name == "sending"
     assert route({}, "newsletter.tracking_event_record")["queue"].name == "tracking"
     assert route({}, "newsletter.confirmation_send")["queue"].name == "default"
+    assert route({}, "newsletter.provider_event_process")["queue"].name == "tracking"
 
 
 def test_the_database_bucket_spaces_reservations_at_the_rate() -> None:
