@@ -246,6 +246,7 @@ def pipeline_run(*, issue_id: int, mailing_list_id: int, batch_size: int) -> Run
     from newsletter.sending.prepare import campaign_prepare
 
     page = Page.objects.get(pk=issue_id).specific
+    _VARIANTS.clear()  # as in a fresh worker; and no variants of an earlier campaign
     mailing_list = MailingList.objects.get(pk=mailing_list_id)
     wall, cpu = time.perf_counter(), time.process_time()
     with counted_queries() as queries:

@@ -18,8 +18,10 @@ calls of up to the provider's per-call limit; elsewhere one message per reader.
 from __future__ import annotations
 
 import email.utils
+import functools
 import html
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Iterable, Iterator
@@ -41,7 +43,8 @@ from anymail.utils import parse_address_list
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db.models import Case, F, Q, Value, When
-from django.utils import timezone
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone, translation
 from wagtail.models import Page
 
 from newsletter.audience.suppression import suppression_add
@@ -412,21 +415,68 @@ def _reason(exc: Exception) -> str:
     return (str(exc) or type(exc).__name__)[:1000]
 
 
+# A reader's URLs differ only in their token: each is reversed once per
+# language with a stand-in token, and the reader's token is put in its place.
+# reverse() per reader was about a fifth of the work of a batch per reader.
+_TOKEN_URLS = {
+    "pixel": lambda token, language: pixel_url(token),
+    "preferences": lambda token, language: preferences_url(token, language=language),
+    "unsubscribe": lambda token, language: unsubscribe_url(token, language=language),
+}
+_PLACEHOLDER = "RelayTokenSlot0"
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")  # what reverse() leaves as it is
+
+
+@functools.lru_cache(maxsize=256)
+def _token_url_around(kind: str, language: str, *key: Any) -> tuple[str, str] | None:
+    """Return what comes before and after the token in a ``kind`` URL, or None.
+
+    ``key`` holds what else reverse() depends on: the base URL, the URLconf,
+    the script prefix and the active language.
+    """
+    url = _TOKEN_URLS[kind](_PLACEHOLDER, language)
+    before, slot, after = url.partition(_PLACEHOLDER)
+    if not slot or _PLACEHOLDER in after:
+        return None
+    return before, after
+
+
+def token_url(kind: str, token: str, *, language: str) -> str:
+    """Return the ``kind`` URL of ``token`` in ``language``, as reverse() would."""
+    around = (
+        _token_url_around(
+            kind,
+            language,
+            settings.RELAY_BASE_URL,
+            get_urlconf() or settings.ROOT_URLCONF,
+            get_script_prefix(),
+            translation.get_language(),
+        )
+        if _URL_SAFE.fullmatch(token)
+        else None
+    )
+    if around is None:
+        return _TOKEN_URLS[kind](token, language)
+    return around[0] + token + around[1]
+
+
 def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str]:
     """Return the values of one reader's merge fields in ``variant``."""
     contact = delivery.contact
+    language = variant.language
     pixel = ""
     if contact.tracking_consent:
         pixel = (
-            f'<img src="{pixel_url(delivery.token)}" width="1" height="1" alt="" '
+            f'<img src="{token_url("pixel", delivery.token, language=language)}" '
+            'width="1" height="1" alt="" '
             'style="display:block;width:1px;height:1px;border:0">'
         )
     return {
         "pixel_html": pixel,
-        "preferences_url": preferences_url(
-            contact.preferences_token, language=variant.language
+        "preferences_url": token_url(
+            "preferences", contact.preferences_token, language=language
         ),
-        "unsubscribe_url": unsubscribe_url(delivery.token, language=variant.language),
+        "unsubscribe_url": token_url("unsubscribe", delivery.token, language=language),
     }
 
 
