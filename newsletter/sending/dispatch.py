@@ -149,8 +149,14 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
     campaign = Campaign.objects.select_related("page", "mailing_list").get(
         pk=campaign_id
     )
+    # Every query by claim also names the campaign and status, so that it
+    # reads the (campaign, status) index rather than the whole table.
     deliveries = list(
-        Delivery.objects.filter(claim=claim).select_related("contact").order_by("pk")
+        Delivery.objects.filter(
+            campaign_id=campaign_id, status=Delivery.Status.SENDING, claim=claim
+        )
+        .select_related("contact")
+        .order_by("pk")
     )
     # Check consent again: an unsubscribe made while the campaign is sending
     # must hold for every message not yet handed over.
@@ -195,7 +201,10 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
             transient = exc
 
     released = Delivery.objects.filter(
-        claim=claim, status=Delivery.Status.SENDING, attempted_at__isnull=True
+        campaign_id=campaign_id,
+        status=Delivery.Status.SENDING,
+        claim=claim,
+        attempted_at__isnull=True,
     ).update(status=Delivery.Status.PENDING, claim=None)
     campaign_finish_if_done(campaign_id=campaign_id)
     result = BatchResult(
@@ -320,7 +329,9 @@ def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
     """
     now = timezone.now()
     ids = [d.pk for d in unit]
-    Delivery.objects.filter(claim=batch.claim, status=Delivery.Status.SENDING).update(
+    Delivery.objects.filter(
+        campaign_id=batch.campaign.pk, status=Delivery.Status.SENDING, claim=batch.claim
+    ).update(
         claimed_at=now,
         attempted_at=Case(When(pk__in=ids, then=Value(now)), default=F("attempted_at")),
     )

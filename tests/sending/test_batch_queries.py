@@ -1,0 +1,41 @@
+"""A send batch reads its claimed rows through the (campaign, status) index."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from newsletter.models import Delivery
+from newsletter.sending.campaigns import campaign_create
+from newsletter.sending.dispatch import delivery_send_batch
+from newsletter.sending.prepare import campaign_prepare
+from tests.factories import ContactFactory, MailingListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_query_by_claim_names_the_campaign_and_status(issue) -> None:
+    mailing_list = MailingListFactory()
+    for language in ("en", "de", "bg"):
+        ContactFactory(preferred_language=language, subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    ids = campaign_prepare(campaign_id=campaign.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
+
+    assert result.sent == 3
+    by_claim = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r'"newsletter_delivery"\."claim" = ', q["sql"])
+        and "IN (" not in q["sql"].split("WHERE", 1)[-1]
+    ]
+    assert by_claim  # the batch's select, its attempt stamp, its release
+    for sql in by_claim:
+        assert '"newsletter_delivery"."campaign_id" = ' in sql, sql
+        assert '"newsletter_delivery"."status" = ' in sql, sql
+    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 3
