@@ -6,10 +6,11 @@ unsubscribe and preference links, and each tracked link) are merge fields,
 ``{{relay:<name>}}`` markers filled in by plain string substitution, so that
 personalising costs next to nothing per reader.
 
-Rendered for a campaign, the HTML's http(s) links go into the campaign's link
-map and become ``{{relay:link_<id>}}`` fields (``variant_track_links``). The
-text part keeps the original URLs for everyone: the rewrite leaves it alone, so a reader who copies a link from it copies the real one,
-and clicks are counted from the HTML part only.
+For a campaign, the HTML's http(s) links go into the campaign's link map and
+become ``{{relay:link_<id>}}`` fields (``variant_track_links``). The text part
+keeps the original URLs for everyone: the rewrite leaves it alone, so a reader
+who copies a link from it copies the real one, and clicks are counted from the
+HTML part only.
 """
 
 from __future__ import annotations
