@@ -33,4 +33,10 @@ app.conf.beat_schedule = {
         "task": "newsletter.deliveries_sweep",
         "schedule": crontab(minute="*"),
     },
+    # "17 3 * * *": daily at 03:17, delete per-person tracking events older than
+    # RELAY_TRACKING_RETENTION_DAYS (their daily counts are kept).
+    "tracking-purge": {
+        "task": "newsletter.tracking_purge",
+        "schedule": crontab(minute="17", hour="3"),
+    },
 }

@@ -131,3 +131,11 @@ def provider_events_sweep_task() -> int:
     for provider_event_id in pending:
         provider_event_process_task.delay(provider_event_id)
     return len(pending)
+
+
+@shared_task(name="newsletter.tracking_purge")
+def tracking_purge_task() -> int:
+    """Delete per-person tracking events past retention, keeping daily counts; return how many."""
+    from newsletter.tracking.retention import tracking_purge
+
+    return tracking_purge()

@@ -7,6 +7,14 @@ app_name = "newsletter"
 # Endpoints without a language prefix: called by mail programs and providers.
 urlpatterns = [
     re_path(r"^t/o/(?P<token>[^/]+)\.gif$", views.open_pixel, name="open_pixel"),
+    # Click redirects; anything else under t/c/ is a plain 404 here, so it
+    # never falls through to the language redirect and Wagtail's catch-all.
+    re_path(
+        r"^t/c/(?P<token>[A-Za-z0-9_-]+)/(?P<link_id>[0-9]+)/\Z",
+        views.click,
+        name="click",
+    ),
+    re_path(r"^t/c(?:/(?P<rest>[\s\S]*))?\Z", views.click_not_found),
 ]
 
 # Pages people read, under a language prefix (/bg/..., /ro/...), mounted in

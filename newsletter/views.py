@@ -5,11 +5,18 @@ from __future__ import annotations
 import base64
 
 from django.contrib.auth.decorators import user_passes_test
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.views.decorators.cache import never_cache
+from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -35,7 +42,8 @@ from newsletter.forms import (
 )
 from newsletter.models import ConsentRecord, Contact, Delivery, MailingList
 from newsletter.sending.outbox import outbox_list, outbox_read
-from newsletter.tracking.events import open_record
+from newsletter.tracking.events import click_record, open_record
+from newsletter.tracking.links import link_for_click
 from newsletter.tracking.tokens import (
     confirm_tracking_requested,
     contact_for_preferences_token,
@@ -60,6 +68,53 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     open_record(delivery=delivery, user_agent=request.headers.get("User-Agent", ""))
     return HttpResponse(PIXEL_GIF, content_type="image/gif")
+
+
+@never_cache
+@no_append_slash
+@require_GET
+def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
+    """Record a click of a link in a delivery's mail and redirect to the link's stored URL.
+
+    The target is only ever the URL stored in the campaign's link map: any
+    unknown token, link id, or link of another campaign gets a plain 404.
+    """
+    delivery = delivery_for_token(token)
+    link = (
+        None
+        if delivery is None
+        else link_for_click(campaign_id=delivery.campaign_id, link_id=link_id)
+    )
+    if delivery is None or link is None:
+        return _not_found(request)
+    click_record(
+        delivery=delivery, link=link, user_agent=request.headers.get("User-Agent", "")
+    )
+    return HttpResponseRedirect(link.url)
+
+
+@no_append_slash
+def click_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Answer a plain 404 for any other path under /t/c/."""
+    return _not_found(request)
+
+
+class _NoRoutes:
+    """A URLconf without routes (see ``_not_found``)."""
+
+    urlpatterns: list = []
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    """Return the same plain 404 for every wrong click link.
+
+    LocaleMiddleware turns a 404 of an unprefixed path into a redirect to the
+    same path under a language prefix when that path resolves, and Wagtail's
+    catch-all resolves ``/<lang>/t/c/<token>/<id>/``. Pointing this request's
+    URLconf at one without routes, once the view has run, keeps the 404 a 404.
+    """
+    request.urlconf = _NoRoutes
+    return HttpResponseNotFound("Not found", content_type="text/plain")
 
 
 @admin_required

@@ -248,6 +248,12 @@ RELAY_WEBHOOK_MAX_AGE = env_int("RELAY_WEBHOOK_MAX_AGE", 86400)
 RELAY_SOFT_BOUNCE_LIMIT = env_int("RELAY_SOFT_BOUNCE_LIMIT", 3)
 RELAY_SOFT_BOUNCE_SPAN_DAYS = env_int("RELAY_SOFT_BOUNCE_SPAN_DAYS", 7)
 RELAY_SOFT_BOUNCE_WINDOW_DAYS = env_int("RELAY_SOFT_BOUNCE_WINDOW_DAYS", 30)
+# Tracking. With RELAY_ANONYMOUS_TRACKING=true no reader gets a pixel or tracked
+# links and no per-person open or click is kept; otherwise only readers who
+# consented to tracking do. Per-person tracking events older than
+# RELAY_TRACKING_RETENTION_DAYS (13 months) are purged daily, their counts kept.
+RELAY_ANONYMOUS_TRACKING = env_bool("RELAY_ANONYMOUS_TRACKING", False)
+RELAY_TRACKING_RETENTION_DAYS = env_int("RELAY_TRACKING_RETENTION_DAYS", 395)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -12,7 +12,13 @@ from .audience import (
 )
 from .campaigns import Campaign, Delivery, RateBucket
 from .reach import ReachTarget
-from .tracking import DeliveryOutcome, ProviderEvent, TrackingEvent
+from .tracking import (
+    DeliveryOutcome,
+    Link,
+    ProviderEvent,
+    TrackingDaily,
+    TrackingEvent,
+)
 
 __all__ = [
     "Campaign",
@@ -24,10 +30,12 @@ __all__ = [
     "Contact",
     "Delivery",
     "DeliveryOutcome",
+    "Link",
     "MailingList",
     "ProviderEvent",
     "RateBucket",
     "ReachTarget",
     "Subscription",
+    "TrackingDaily",
     "TrackingEvent",
 ]

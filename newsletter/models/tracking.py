@@ -143,3 +143,63 @@ class DeliveryOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.delivery_id}: {self.state}"
+
+
+class Link(models.Model):
+    """One http(s) link of a campaign's mails: the only targets a click may go to.
+
+    Rows are made when a variant is rendered (newsletter.tracking.links); the
+    click redirect looks one up by id and campaign and answers with its
+    ``url``, never with anything taken from the request.
+    """
+
+    campaign = models.ForeignKey(
+        "newsletter.Campaign", on_delete=models.CASCADE, related_name="links"
+    )
+    url = models.URLField(max_length=2000)
+    # Order of first appearance in the first variant rendered.
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "url"], name="uniq_link_per_campaign_url"
+            ),
+        ]
+        verbose_name = "link"
+        verbose_name_plural = "links"
+
+    def __str__(self) -> str:
+        return f"link {self.pk} of campaign {self.campaign_id}"
+
+
+class TrackingDaily(models.Model):
+    """Anonymous daily counts of tracking events, kept when the events are purged.
+
+    The retention purge (newsletter.tracking.retention) folds each expired
+    TrackingEvent into the count of its (campaign, day, kind, is_machine)
+    before deleting it, so no per-person row outlives the retention period
+    while the campaign's figures stay true.
+    """
+
+    campaign = models.ForeignKey(
+        "newsletter.Campaign", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=TrackingEvent.Kind)
+    is_machine = models.BooleanField(default=False)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "day", "kind", "is_machine"],
+                name="uniq_tracking_daily",
+            ),
+        ]
+        verbose_name = "daily tracking count"
+        verbose_name_plural = "daily tracking counts"
+
+    def __str__(self) -> str:
+        return f"{self.kind} of campaign {self.campaign_id} on {self.day}: {self.count}"

@@ -49,6 +49,7 @@ from wagtail.models import Page
 
 from newsletter.audience.suppression import suppression_add
 from newsletter.models import Campaign, Contact, Delivery, MailingList, Suppression
+from newsletter.tracking.links import link_fields, tracking_allowed
 from newsletter.tracking.tokens import (
     pixel_url,
     preferences_url,
@@ -56,7 +57,13 @@ from newsletter.tracking.tokens import (
 )
 
 from .ratelimit import Bucket, acquire, provider_bucket
-from .render import MERGE_FIELD, RenderedVariant, personalise, render_variant
+from .render import (
+    MERGE_FIELD,
+    RenderedVariant,
+    personalise,
+    render_variant,
+    variant_track_links,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -187,15 +194,24 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
             # No reservation above the burst: the provider then sees at most
             # rate + burst messages in any one second.
             size = min(size, bucket.limit.burst)
+        # Each variant's links are stored in the campaign's link map once per
+        # batch (two queries), so the map is in the database before any mail
+        # that points into it leaves, even if the rendering came from the cache.
+        tracked: dict[tuple[str, str], RenderedVariant] = {}
         try:
             for unit in _units(ready, size=size, batched=bool(provider.merge_field)):
-                page = pages[unit[0].language]
-                variant = variant_for(
-                    page,
-                    campaign_id=campaign_id,
-                    language=unit[0].language,
-                    country=unit[0].country,
-                )
+                key = (unit[0].language, unit[0].country)
+                variant = tracked.get(key)
+                if variant is None:
+                    variant = tracked[key] = variant_track_links(
+                        variant_for(
+                            pages[unit[0].language],
+                            campaign_id=campaign_id,
+                            language=unit[0].language,
+                            country=unit[0].country,
+                        ),
+                        campaign_id=campaign_id,
+                    )
                 _hand_over(batch, variant, unit)
         except TransientSendError as exc:
             transient = exc
@@ -475,8 +491,9 @@ def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str
     """Return the values of one reader's merge fields in ``variant``."""
     contact = delivery.contact
     language = variant.language
+    tracked = tracking_allowed(contact)
     pixel = ""
-    if contact.tracking_consent:
+    if tracked:
         pixel = (
             f'<img src="{token_url("pixel", delivery.token, language=language)}" '
             'width="1" height="1" alt="" '
@@ -488,6 +505,7 @@ def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str
             "preferences", contact.preferences_token, language=language
         ),
         "unsubscribe_url": token_url("unsubscribe", delivery.token, language=language),
+        **link_fields(variant.links, delivery=delivery, tracked=tracked),
     }
 
 

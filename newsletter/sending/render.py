@@ -1,14 +1,21 @@
 """Rendering a mailable page once per variant, and personalising it per reader.
 
 A variant is one (campaign, language, country): it is rendered through the
-Django template engine once. Per-reader parts (the open pixel, later the
-unsubscribe and preference links) are merge fields, ``{{relay:<name>}}``
-markers filled in by plain string substitution, so that personalising costs
-next to nothing per reader.
+Django template engine once. Per-reader parts (the open pixel, the
+unsubscribe and preference links, and each tracked link) are merge fields,
+``{{relay:<name>}}`` markers filled in by plain string substitution, so that
+personalising costs next to nothing per reader.
+
+For a campaign, the HTML's http(s) links go into the campaign's link map and
+become ``{{relay:link_<id>}}`` fields (``variant_track_links``). The text part
+keeps the original URLs for everyone: the rewrite leaves it alone, so a reader
+who copies a link from it copies the real one, and clicks are counted from the
+HTML part only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
@@ -22,9 +29,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from wagtail.models import Page
 
+from newsletter.tracking.links import links_rewrite
+
 from .mailable import Mailable
 
-MERGE_FIELD = re.compile(r"\{\{relay:([a-z_]+)\}\}")
+MERGE_FIELD = re.compile(r"\{\{relay:([a-z0-9_]+)\}\}")
 _PREHEADER = re.compile(r"<!--preheader-->.*?<!--/preheader-->", re.DOTALL)
 _RELATIVE_URL = re.compile(r"""(\b(?:href|src)=["'])/(?!/)""")
 
@@ -43,6 +52,8 @@ class RenderedVariant:
     html: str
     text: str
     web_url: str
+    # The tracked links of ``html``: (link id, original URL) pairs.
+    links: tuple[tuple[int, str], ...] = ()
 
 
 def text_direction(language: str) -> str:
@@ -99,6 +110,21 @@ def render_variant(page: Page, *, language: str, country: str = "") -> RenderedV
         text=html_to_text(markup),
         web_url=web_url,
     )
+
+
+def variant_track_links(
+    variant: RenderedVariant, *, campaign_id: int
+) -> RenderedVariant:
+    """Return ``variant`` with its HTML links in the campaign's link map, as merge fields.
+
+    The text part is left as rendered, with the original URLs.
+    """
+    if variant.links:
+        return variant
+    markup, links = links_rewrite(
+        variant.html, campaign_id=campaign_id, web_url=variant.web_url
+    )
+    return dataclasses.replace(variant, html=markup, links=tuple(sorted(links.items())))
 
 
 def personalise(template: str, fields: dict[str, str], *, escape: bool) -> str:

@@ -17,12 +17,14 @@ from newsletter.models import (
     Contact,
     Delivery,
     DeliveryOutcome,
+    Link,
     ProviderEvent,
     Suppression,
     TrackingEvent,
 )
 
 from . import bounces, machine
+from .links import tracking_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +38,12 @@ def open_record(*, delivery: Delivery, user_agent: str = "") -> TrackingEvent | 
     """Record an open of ``delivery`` seen through the pixel; return the event.
 
     Returns None, recording nothing, when the reader has not consented to
-    tracking (the pixel is not sent to them, but an old mail may still load it).
+    tracking at hit time or the deployment is anonymous (the pixel is not
+    sent to them, but an old mail may still load it).
     Opens by Apple's privacy proxy, prefetching image proxies and scanners are
     recorded flagged as machine (newsletter.tracking.machine).
     """
-    if not delivery.contact.tracking_consent:
+    if not tracking_allowed(delivery.contact):
         return None
     verdict = machine.open_verdict(user_agent=user_agent)
     return TrackingEvent.objects.create(
@@ -48,6 +51,38 @@ def open_record(*, delivery: Delivery, user_agent: str = "") -> TrackingEvent | 
         kind=TrackingEvent.Kind.OPENED,
         source=TrackingEvent.Source.PIXEL,
         occurred_at=timezone.now(),
+        user_agent_family=_agent_family(user_agent),
+        is_machine=verdict.is_machine,
+        machine_reason=verdict.reason,
+    )
+
+
+@transaction.atomic(durable=True)
+def click_record(
+    *, delivery: Delivery, link: Link, user_agent: str = ""
+) -> TrackingEvent | None:
+    """Record a click of ``link`` through the redirect; return the event.
+
+    Returns None, recording nothing, unless the reader consents to tracking
+    now and the deployment is not anonymous: a reader who withdrew still gets
+    redirected, but leaves no trace. Scanners' clicks are recorded flagged as
+    machine (newsletter.tracking.machine). Only the stored URL is kept, and
+    of the client only its agent's family.
+    """
+    if not tracking_allowed(delivery.contact) or link.campaign_id != (
+        delivery.campaign_id
+    ):
+        return None
+    occurred_at = timezone.now()
+    verdict = _click_verdict(
+        delivery=delivery, link=link.url, occurred_at=occurred_at, user_agent=user_agent
+    )
+    return TrackingEvent.objects.create(
+        delivery=delivery,
+        kind=Kind.CLICKED,
+        source=TrackingEvent.Source.REDIRECT,
+        occurred_at=occurred_at,
+        link=link.url,
         user_agent_family=_agent_family(user_agent),
         is_machine=verdict.is_machine,
         machine_reason=verdict.reason,
@@ -316,7 +351,7 @@ def _apply(provider_event: ProviderEvent, delivery: Delivery | None) -> None:
             contact_unsubscribe_all(
                 contact=delivery.contact, source=ConsentRecord.Source.PROVIDER
             )
-    elif kind in ("opened", "clicked") and delivery.contact.tracking_consent:
+    elif kind in ("opened", "clicked") and tracking_allowed(delivery.contact):
         user_agent = _user_agent(provider_event)
         if kind == "opened":
             verdict = machine.open_verdict(
