@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from cms.celery import app
 from newsletter.models import Delivery
 from newsletter.sending.campaigns import campaign_create, campaign_start
 from tests.factories import ContactFactory, MailingListFactory
@@ -23,19 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.worker,
 ]
-
-
-@pytest.fixture(scope="module")
-def worker():
-    app.control.purge()
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "sending", "tracking"],
-        shutdown_timeout=30,
-    ) as running:
-        yield running
 
 
 @pytest.fixture
