@@ -39,4 +39,10 @@ app.conf.beat_schedule = {
         "task": "newsletter.tracking_purge",
         "schedule": crontab(minute="17", hour="3"),
     },
+    # "41 * * * *": hourly, delete uploaded contact files never confirmed within a
+    # day (they hold personal data and are only needed while an import is previewed).
+    "contacts-import-purge": {
+        "task": "newsletter.contacts_import_purge",
+        "schedule": crontab(minute="41"),
+    },
 }

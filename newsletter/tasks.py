@@ -139,3 +139,11 @@ def tracking_purge_task() -> int:
     from newsletter.tracking.retention import tracking_purge
 
     return tracking_purge()
+
+
+@shared_task(name="newsletter.contacts_import_purge")
+def contacts_import_purge_task() -> int:
+    """Delete contact uploads older than a day that were never confirmed; return how many."""
+    from newsletter.audience.imports import contacts_import_purge
+
+    return contacts_import_purge()

@@ -551,3 +551,21 @@ def test_purge_deletes_only_uploads_older_than_a_day(
 
     assert deleted == 1
     assert [path.name for path in folder.iterdir()] == [f"{fresh.token}.csv"]
+
+
+def test_the_beat_schedule_purges_stale_uploads_hourly(
+    db: None, media_root: Path
+) -> None:
+    from cms.celery import app
+    from newsletter.tasks import contacts_import_purge_task
+
+    old = contacts_import_store(content=b"email\na@example.org\n", filename="old.csv")
+    folder = media_root / "contact-imports"
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(folder / f"{old.token}.csv", (two_days_ago, two_days_ago))
+
+    assert contacts_import_purge_task.apply().get() == 1
+    assert not list(folder.iterdir())
+    entry = app.conf.beat_schedule["contacts-import-purge"]
+    assert entry["task"] == "newsletter.contacts_import_purge"
+    assert (entry["schedule"].minute, entry["schedule"].hour) == ({41}, set(range(24)))
