@@ -224,6 +224,7 @@ def test_the_beat_schedule_and_the_queues() -> None:
         "newsletter.deliveries_sweep",
         "newsletter.provider_events_sweep",
         "newsletter.tracking_purge",
+        "newsletter.contacts_import_purge",
     }
     assert schedule["campaigns-start-due"]["schedule"].minute == set(range(60))
     assert schedule["deliveries-sweep"]["schedule"].minute == set(range(60))
