@@ -7,7 +7,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models.deletion import ProtectedError
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.functional import classproperty
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +15,7 @@ from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
 from newsletter.audience.consent import subscription_subscribe
+from newsletter.audience.contacts import contacts_set_language
 from newsletter.models import ConsentRecord, Contact
 
 from .forms import AddToListForm, ExportForm, SetLanguageForm
@@ -102,14 +102,10 @@ class SetLanguageBulkAction(ContactBulkAction):
     def execute_action(
         cls, objects: list[Contact], *, language: str, user: Any, **kwargs: Any
     ) -> tuple[int, int]:
-        changed = 0
-        for contact in objects:
-            if contact.preferred_language == language:
-                continue
-            Contact.objects.filter(pk=contact.pk).update(
-                preferred_language=language, updated_at=timezone.now()
-            )
-            contact.preferred_language = language
+        changed = contacts_set_language(
+            contact_ids=[contact.pk for contact in objects], language=language
+        )
+        for contact in changed:
             log(
                 instance=contact,
                 action="wagtail.edit",
@@ -117,8 +113,7 @@ class SetLanguageBulkAction(ContactBulkAction):
                 content_changed=True,
                 data={"preferred_language": language},
             )
-            changed += 1
-        return changed, 0
+        return len(changed), 0
 
     def get_success_message(
         self, num_parent_objects: int, num_child_objects: int

@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from newsletter.models import Contact
 
@@ -34,3 +35,30 @@ def contact_upsert(*, email: str, **fields: Any) -> tuple[Contact, bool]:
     contact.full_clean()
     contact.save()
     return contact, created
+
+
+@transaction.atomic
+def contacts_set_language(*, contact_ids: list[int], language: str) -> list[Contact]:
+    """Set the preferred language of the given contacts; return those that changed.
+
+    Erased contacts and those already on ``language`` are left as they are. The
+    language must be one Relay serves; anything else raises ValueError and
+    changes nothing.
+    """
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not a language Relay serves.")
+    changed = list(
+        Contact.objects.select_for_update()
+        .filter(pk__in=contact_ids)
+        .exclude(status=Contact.Status.ERASED)
+        .exclude(preferred_language=language)
+        .order_by("pk")
+    )
+    Contact.objects.filter(pk__in=[c.pk for c in changed]).update(
+        preferred_language=language, updated_at=timezone.now()
+    )
+    for contact in changed:
+        contact.preferred_language = language
+    return changed
