@@ -15,9 +15,7 @@ urlpatterns = [
         name="click",
     ),
     re_path(r"^t/c(?:/(?P<rest>[\s\S]*))?\Z", views.click_not_found),
-    re_path(
-        r"^t/f/(?P<token>[^/]+)\.gif$", views.forward_pixel, name="forward_pixel"
-    ),
+    re_path(r"^t/f/(?P<token>[^/]+)\.gif$", views.forward_pixel, name="forward_pixel"),
     # An MP's shared link or QR code: short, and the same in every language.
     re_path(r"^s/(?P<token>[A-Za-z0-9_-]+)/\Z", views.shared, name="shared"),
     re_path(r"^s(?:/(?P<rest>[\s\S]*))?\Z", views.click_not_found),

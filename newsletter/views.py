@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import user_passes_test
 from django.http import (
     Http404,
@@ -15,7 +16,6 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.conf import settings
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.common import no_append_slash
@@ -473,9 +473,7 @@ def read(request: HttpRequest, token: str) -> HttpResponse:
     """
     delivery = mp_delivery_for_token(token)
     page = (
-        _translation_in(delivery.campaign.page, delivery.language)
-        if delivery
-        else None
+        _translation_in(delivery.campaign.page, delivery.language) if delivery else None
     )
     if delivery is None or page is None:
         raise Http404
@@ -573,9 +571,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     referral = shared_referral_for_token(token)
     delivery = referral.delivery if referral else None
     page = (
-        _translation_in(delivery.campaign.page, delivery.language)
-        if delivery
-        else None
+        _translation_in(delivery.campaign.page, delivery.language) if delivery else None
     )
     if page is None:
         return _not_found(request)

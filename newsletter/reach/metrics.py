@@ -295,9 +295,7 @@ def _human_visitors(start: datetime | None, end: datetime | None) -> QuerySet[An
     )
 
 
-def _estimates(
-    start: datetime | None, end: datetime | None
-) -> dict[int, int]:
+def _estimates(start: datetime | None, end: datetime | None) -> dict[int, int]:
     """Return, per MP contact id, the estimated readers of mail-client forwards in [start, end).
 
     Per delivery of an MP, the human devices that loaded its pixel are taken
@@ -318,13 +316,9 @@ def _estimates(
     return dict(per_mp)
 
 
-def _indirect_totals(
-    *, start: datetime | None, end: datetime | None
-) -> dict[str, int]:
+def _indirect_totals(*, start: datetime | None, end: datetime | None) -> dict[str, int]:
     copies = _forward_copies(start, end)
-    readers = (
-        _forward_readers(start, end).values("address_key").distinct().count()
-    )
+    readers = _forward_readers(start, end).values("address_key").distinct().count()
     visitors = _human_visitors(start, end)
     shared = visitors.values("visitor_key").distinct().count()
     return {
@@ -451,3 +445,58 @@ def indirect_by_mp(
     rows.sort(key=lambda row: (-row.indirect_reach, row.name, row.contact_id))
     return rows
 
+
+def engagement_by_campaign_language(
+    *, start: datetime | None = None, end: datetime | None = None
+) -> list[EngagementRow]:
+    """Return, per campaign and language, what was delivered and opened or clicked by people and machines."""
+    sent = sent_deliveries(start=start, end=end)
+    reached = {
+        (row["campaign_id"], row["language"]): row["n"]
+        for row in delivered(sent)
+        .filter(contact__kind__in=MEMBERS_OF_PARLIAMENT)
+        .values("campaign_id", "language")
+        .annotate(n=Count("contact_id", distinct=True))
+        .order_by()
+    }
+    delivered_counts = {
+        (row["campaign_id"], row["language"]): row["n"]
+        for row in delivered(sent)
+        .values("campaign_id", "language")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    rows = (
+        sent.values("campaign_id", "campaign__name", "language")
+        .annotate(
+            sent=Count("pk", distinct=True),
+            human_opens=Count(
+                "pk", distinct=True, filter=_engagement("opened", machine=False)
+            ),
+            machine_opens=Count(
+                "pk", distinct=True, filter=_engagement("opened", machine=True)
+            ),
+            human_clicks=Count(
+                "pk", distinct=True, filter=_engagement("clicked", machine=False)
+            ),
+            machine_clicks=Count(
+                "pk", distinct=True, filter=_engagement("clicked", machine=True)
+            ),
+        )
+        .order_by("campaign_id", "language")
+    )
+    return [
+        EngagementRow(
+            campaign_id=row["campaign_id"],
+            campaign=row["campaign__name"],
+            language=row["language"],
+            sent=row["sent"],
+            delivered=delivered_counts.get((row["campaign_id"], row["language"]), 0),
+            direct_reach=reached.get((row["campaign_id"], row["language"]), 0),
+            human_opens=row["human_opens"],
+            machine_opens=row["machine_opens"],
+            human_clicks=row["human_clicks"],
+            machine_clicks=row["machine_clicks"],
+        )
+        for row in rows
+    ]

@@ -244,13 +244,17 @@ def forward_message(
             "Message-ID": f"<relay.fwd.{recipient.pk}.{secrets.token_hex(6)}@{domain}>",
         },
     )
-    message.attach_alternative(personalise(variant.html, fields, escape=True), "text/html")
+    message.attach_alternative(
+        personalise(variant.html, fields, escape=True), "text/html"
+    )
     message.metadata = {"forward_recipient_id": str(recipient.pk)}
     message.tags = ["forward"]
     return message
 
 
-def _finish(row: ForwardRecipient, claim: uuid.UUID, status: str, **changes: object) -> int:
+def _finish(
+    row: ForwardRecipient, claim: uuid.UUID, status: str, **changes: object
+) -> int:
     """Write a final state for a claimed row and forget its address."""
     return ForwardRecipient.objects.filter(pk=row.pk, claim=claim).update(
         status=status, email="", **changes

@@ -127,9 +127,7 @@ def referral_get(*, delivery: Delivery, kind: str) -> Referral:
 
 def shared_url(referral: Referral) -> str:
     """Return the absolute short link of a shared-link or QR referral."""
-    return settings.RELAY_BASE_URL + reverse(
-        "newsletter:shared", args=[referral.token]
-    )
+    return settings.RELAY_BASE_URL + reverse("newsletter:shared", args=[referral.token])
 
 
 def shared_referral_for_token(token: str) -> Referral | None:
@@ -174,7 +172,11 @@ def visit_record(
     """
     now = timezone.now()
     key = visitor_key(cookie) if cookie else ""
-    lookup = {"referral": referral, "visitor_key": key, "is_machine": verdict.is_machine}
+    lookup = {
+        "referral": referral,
+        "visitor_key": key,
+        "is_machine": verdict.is_machine,
+    }
     updated = ReferralVisitor.objects.filter(**lookup).update(
         visits=F("visits") + 1, last_seen=now
     )
