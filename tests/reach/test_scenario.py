@@ -103,7 +103,7 @@ def test_the_per_mp_breakdown_adds_up_to_the_confirmed_figures(scenario) -> None
     rows = {row.contact_id: row for row in indirect_by_mp()}
     mps = scenario.mps
 
-    assert len([row for row in rows.values()]) == 120
+    assert len(rows) == 120
     forwarder = rows[mps[0].pk]
     assert (
         forwarder.packs_received,
