@@ -284,3 +284,17 @@ def test_anonymous_mode_sends_colleagues_no_pixel(post, mp_delivery, settings) -
 
     assert "/t/f/" not in colleague_mails()[0].alternatives[0][0]
     assert ForwardRecipient.objects.get().tracked is False
+
+
+def test_the_form_and_its_answers_are_in_the_readers_language(
+    client, mp_delivery
+) -> None:
+    page = client.get(f"/bg/forward/{mp_delivery.token}/").content.decode()
+
+    assert '<html lang="bg"' in page
+    assert "Препратете на колеги" in page and "Имейл адреси на вашите колеги" in page
+    response = client.post(
+        f"/bg/forward/{mp_delivery.token}/",
+        {"addresses": " ".join(f"c{n}@p.example" for n in range(6)), "key": "k" * 32},
+    )
+    assert "Твърде много адреси: най-много 5 на заявка." in response.content.decode()
