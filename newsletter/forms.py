@@ -1,4 +1,4 @@
-"""Public forms: subscribe and the preference centre.
+"""Public forms: subscribe, the preference centre and the forward form.
 
 The wording constants below are shown on the pages *and* stored with the
 consent records, so what was recorded is exactly what the reader saw, in the
@@ -7,11 +7,17 @@ language they saw it in.
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from newsletter.locales import language_choices
@@ -174,3 +180,68 @@ class PreferencesForm(forms.Form):
         chosen = [self.cleaned_data[name] for name in self.FALLBACK_FIELDS]
         preferred = self.cleaned_data["preferred_language"]
         return [code for code in dict.fromkeys(chosen) if code and code != preferred]
+
+
+_ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class ForwardForm(forms.Form):
+    """An MP's forward of a pack: a few colleagues' addresses and an optional note.
+
+    ``key`` is minted when the form is shown: the same form sent twice is one
+    forward (newsletter.sending.forwards.forward_request).
+    """
+
+    addresses = forms.CharField(
+        label=_("Email addresses of your colleagues"),
+        widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "off"}),
+        max_length=5000,
+    )
+    note = forms.CharField(
+        label=_("Personal note (optional)"),
+        help_text=_("Plain text; links are removed."),
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": "500"}),
+        max_length=500,
+        required=False,
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.RELAY_FORWARD_MAX_RECIPIENTS
+        self.fields["addresses"].help_text = gettext(
+            "One address per line (at most %(count)d)."
+        ) % {"count": limit}
+        if not self.is_bound:
+            self.initial["key"] = secrets.token_urlsafe(24)
+
+    def clean_addresses(self) -> list[str]:
+        """Return the addresses; refuse a list longer than the limit, or any bad address."""
+        found = [
+            part
+            for part in _ADDRESS_SEPARATORS.split(self.cleaned_data["addresses"])
+            if part
+        ]
+        unique = list(dict.fromkeys(address.lower() for address in found))
+        if not unique:
+            raise ValidationError(gettext("Give at least one address."))
+        limit = settings.RELAY_FORWARD_MAX_RECIPIENTS
+        if len(unique) > limit:
+            raise ValidationError(
+                gettext(
+                    "Too many addresses: at most %(count)d per request. Nothing was sent."
+                )
+                % {"count": limit}
+            )
+        errors = []
+        for address in unique:
+            try:
+                validate_email(address)
+            except ValidationError:
+                errors.append(
+                    gettext("%(address)s is not a valid email address.")
+                    % {"address": address}
+                )
+        if errors:
+            raise ValidationError(errors)
+        return unique

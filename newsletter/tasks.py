@@ -147,3 +147,19 @@ def contacts_import_purge_task() -> int:
     from newsletter.audience.imports import contacts_import_purge
 
     return contacts_import_purge()
+
+
+@shared_task(
+    name="newsletter.forward_send",
+    acks_late=True,
+    autoretry_for=(TransientSendError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+)
+def forward_send_task(forward_id: int) -> dict[str, int]:
+    """Send the colleagues' copies of one forward; safe to run twice (rows are claimed)."""
+    from newsletter.sending.forwards import forward_send
+
+    return forward_send(forward_id=forward_id)

@@ -15,6 +15,10 @@ urlpatterns = [
         name="click",
     ),
     re_path(r"^t/c(?:/(?P<rest>[\s\S]*))?\Z", views.click_not_found),
+    re_path(r"^t/f/(?P<token>[^/]+)\.gif$", views.forward_pixel, name="forward_pixel"),
+    # An MP's shared link or QR code: short, and the same in every language.
+    re_path(r"^s/(?P<token>[A-Za-z0-9_-]+)/\Z", views.shared, name="shared"),
+    re_path(r"^s(?:/(?P<rest>[\s\S]*))?\Z", views.click_not_found),
 ]
 
 # Pages people read, under a language prefix (/bg/..., /ro/...), mounted in
@@ -31,6 +35,11 @@ public_urlpatterns: list = [
     # POST on one URL. Under the prefix, LocaleMiddleware never turns a 404
     # into a redirect (it would for an unprefixed path).
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # An MP's own web version of a pack, and their forward form.
+    path("read/<str:token>/", views.read, name="read"),
+    path("forward/<str:token>/", views.forward, name="forward"),
+    # A colleague's opt-out from forwarded copies (also RFC 8058 one-click).
+    path("forward-stop/<str:token>/", views.forward_stop, name="forward_stop"),
 ]
 
 outbox_urlpatterns = [

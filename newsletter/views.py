@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import user_passes_test
 from django.http import (
     Http404,
@@ -19,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
+from wagtail.models import Locale, Page
 
 from newsletter.audience.consent import (
     contact_unsubscribe_all,
@@ -37,14 +40,32 @@ from newsletter.forms import (
     TRACKING_WORDING,
     UNSUBSCRIBE_ALL_WORDING,
     UNSUBSCRIBE_LIST_WORDING,
+    ForwardForm,
     PreferencesForm,
     SubscribeForm,
 )
-from newsletter.models import ConsentRecord, Contact, Delivery, MailingList
+from newsletter.models import ConsentRecord, Contact, Delivery, MailingList, Referral
+from newsletter.sending.forwards import ForwardRefused, forward_request
 from newsletter.sending.outbox import outbox_list, outbox_read
+from newsletter.sending.passon import forward_url
 from newsletter.tracking.events import click_record, open_record
 from newsletter.tracking.links import link_for_click
+from newsletter.tracking.referrals import (
+    VISITOR_COOKIE,
+    VISITOR_COOKIE_AGE,
+    forward_open_record,
+    forward_opt_out,
+    forward_recipient_for_token,
+    mp_delivery_for_token,
+    new_visitor_cookie,
+    referral_get,
+    shared_referral_for_token,
+    shared_url,
+    visit_record,
+    visit_verdict,
+)
 from newsletter.tracking.tokens import (
+    TOKEN_PATTERN,
     confirm_tracking_requested,
     contact_for_preferences_token,
     delivery_for_token,
@@ -66,7 +87,11 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token)
     if delivery is None:
         raise Http404
-    open_record(delivery=delivery, user_agent=request.headers.get("User-Agent", ""))
+    open_record(
+        delivery=delivery,
+        user_agent=request.headers.get("User-Agent", ""),
+        client=_client(request),
+    )
     return HttpResponse(PIXEL_GIF, content_type="image/gif")
 
 
@@ -414,3 +439,162 @@ def _unsubscribe_act(
             ),
         },
     )
+
+
+# Indirect reach: MPs pass packs on (docs/reach.md).
+
+
+def _translation_in(page: Page, language: str) -> Page | None:
+    """Return the live translation of ``page`` in ``language``, else its live source, else None."""
+    locale = Locale.objects.filter(language_code=language).first()
+    found = page.get_translation_or_none(locale) if locale else None
+    if found is not None and found.live:
+        return found.specific
+    return page.specific if page.live else None
+
+
+@dataclass(frozen=True)
+class PassOn:
+    """What an MP's own web version shows them, besides the page: their links."""
+
+    shared_url: str
+    forward_url: str
+    qr_token: str
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def read(request: HttpRequest, token: str) -> HttpResponse:
+    """Show an MP their pack's web version with their shared link and forward link.
+
+    Only an MP's delivery token opens it; anything else gets a plain 404. The
+    shared-link and QR referrals are made here on first use (idempotent
+    bookkeeping; nothing the reader set changes).
+    """
+    delivery = mp_delivery_for_token(token)
+    page = (
+        _translation_in(delivery.campaign.page, delivery.language) if delivery else None
+    )
+    if delivery is None or page is None:
+        raise Http404
+    link = referral_get(delivery=delivery, kind=Referral.Kind.LINK)
+    qr = referral_get(delivery=delivery, kind=Referral.Kind.QR)
+    # The page's template shows these when the request carries them
+    # (cms.models.pages.ReportBackPackPage.get_context).
+    request.relay_pass_on = PassOn(  # type: ignore[attr-defined]
+        shared_url=shared_url(link),
+        forward_url=forward_url(token, language=translation.get_language()),
+        qr_token=qr.token,
+    )
+    response = page.serve(request)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(READER_METHODS)
+def forward(request: HttpRequest, token: str) -> HttpResponse:
+    """Show an MP the forward form of their pack; the POST forwards it (CSRF-protected).
+
+    GET and HEAD change nothing. Only an MP's delivery token opens it. A
+    refused request (too many addresses, the daily limit) sends nothing.
+    """
+    delivery = mp_delivery_for_token(token)
+    if delivery is None:
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = ForwardForm(request.POST)
+        if form.is_valid():
+            try:
+                forward_request(
+                    delivery=delivery,
+                    addresses=form.cleaned_data["addresses"],
+                    note=form.cleaned_data["note"],
+                    request_key=form.cleaned_data["key"],
+                )
+            except ForwardRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(request, "newsletter/public/forward_done.html")
+        status = 400
+    else:
+        form = ForwardForm()
+    return render(
+        request,
+        "newsletter/public/forward.html",
+        {"form": form, "title": delivery.campaign.page.title},
+        status=status,
+    )
+
+
+@never_cache
+@require_GET
+def forward_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    """Mark the first open of a colleague's copy, where allowed, and answer a 1x1 GIF."""
+    recipient = forward_recipient_for_token(token)
+    if recipient is None:
+        raise Http404
+    forward_open_record(
+        recipient=recipient, user_agent=request.headers.get("User-Agent", "")
+    )
+    return HttpResponse(PIXEL_GIF, content_type="image/gif")
+
+
+# Like unsubscribe: the token is the colleague's authority and RFC 8058's
+# one-click POST carries no cookie.
+@csrf_exempt
+@never_cache
+@require_http_methods(READER_METHODS)
+def forward_stop(request: HttpRequest, token: str) -> HttpResponse:
+    """Offer a colleague to stop forwarded copies; the POST (or RFC 8058 one-click) does it."""
+    recipient = forward_recipient_for_token(token)
+    if recipient is None:
+        raise Http404
+    if request.method == "POST":
+        forward_opt_out(recipient=recipient)
+        return render(request, "newsletter/public/forward_stop_done.html")
+    return render(request, "newsletter/public/forward_stop.html")
+
+
+@never_cache
+@no_append_slash
+@require_http_methods(["GET", "HEAD"])
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """Count a visit of an MP's shared link or QR code and show the pack's public web version.
+
+    A person is a random first-party cookie (only its keyed hash is stored),
+    so coming back adds a visit, not a visitor. No cookie is set for machines,
+    in anonymous mode, or for a browser that sends Global Privacy Control.
+    """
+    referral = shared_referral_for_token(token)
+    delivery = referral.delivery if referral else None
+    page = (
+        _translation_in(delivery.campaign.page, delivery.language) if delivery else None
+    )
+    if page is None:
+        return _not_found(request)
+    verdict = visit_verdict(method=request.method or "GET", headers=request.headers)
+    keep = not (
+        verdict.is_machine
+        or settings.RELAY_ANONYMOUS_TRACKING
+        or request.headers.get("Sec-GPC") == "1"
+    )
+    cookie = request.COOKIES.get(VISITOR_COOKIE, "") if keep else ""
+    fresh = keep and not TOKEN_PATTERN.fullmatch(cookie)
+    if fresh:
+        cookie = new_visitor_cookie()
+    visit_record(referral=referral, cookie=cookie, verdict=verdict)
+    response = HttpResponseRedirect(page.get_url(request))
+    if fresh:
+        response.set_cookie(
+            VISITOR_COOKIE,
+            cookie,
+            max_age=VISITOR_COOKIE_AGE,
+            path="/s/",
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -18,6 +18,8 @@ from cms.blocks import FactsBlock, NewsletterBodyBlock, PointBlock
 from cms.briefing import briefing_pdf
 from newsletter.audience.directory import country_contacts
 from newsletter.locales import country_choices, country_name
+from newsletter.models import Referral
+from newsletter.tracking.referrals import shared_referral_for_token, shared_url
 
 
 class AlternatesMixin:
@@ -274,9 +276,35 @@ class ReportBackPackPage(RoutablePageMixin, MailablePage):
             "country_contacts": country_contacts(country=country) if country else [],
         }
 
+    def get_context(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        # Set by newsletter.views.read on an MP's own web version only.
+        context["pass_on"] = getattr(request, "relay_pass_on", None)
+        return context
+
     @path("briefing/", name="briefing")
     def briefing_pdf(self, request: HttpRequest) -> HttpResponse:
         """Serve the printable briefing of this pack, in this page's language."""
         response = HttpResponse(briefing_pdf(self), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{self.slug}.pdf"'
+        return response
+
+    @path("briefing/<str:token>/", name="briefing_shared")
+    def briefing_shared_pdf(self, request: HttpRequest, token: str) -> HttpResponse:
+        """Serve the briefing with the QR code of an MP's QR link ``token`` to this pack."""
+        referral = shared_referral_for_token(token)
+        if (
+            referral is None
+            or referral.kind != Referral.Kind.QR
+            or referral.delivery.campaign.page.translation_key != self.translation_key
+        ):
+            raise Http404
+        response = HttpResponse(
+            briefing_pdf(self, share_url=shared_url(referral)),
+            content_type="application/pdf",
+        )
+        response["Content-Disposition"] = f'inline; filename="{self.slug}.pdf"'
+        response["X-Robots-Tag"] = "noindex"
         return response

@@ -254,6 +254,14 @@ RELAY_SOFT_BOUNCE_WINDOW_DAYS = env_int("RELAY_SOFT_BOUNCE_WINDOW_DAYS", 30)
 # RELAY_TRACKING_RETENTION_DAYS (13 months) are purged daily, their counts kept.
 RELAY_ANONYMOUS_TRACKING = env_bool("RELAY_ANONYMOUS_TRACKING", False)
 RELAY_TRACKING_RETENTION_DAYS = env_int("RELAY_TRACKING_RETENTION_DAYS", 395)
+# Indirect reach (docs/reach.md). An MP forwards a pack to at most
+# RELAY_FORWARD_MAX_RECIPIENTS colleagues per request and
+# RELAY_FORWARD_DAILY_LIMIT in any 24 hours. The pixel of an MP's delivery seen
+# on more than RELAY_ESTIMATE_OWN_DEVICES human devices counts the others as
+# estimated readers of copies forwarded from a mail program.
+RELAY_FORWARD_MAX_RECIPIENTS = env_int("RELAY_FORWARD_MAX_RECIPIENTS", 5)
+RELAY_FORWARD_DAILY_LIMIT = env_int("RELAY_FORWARD_DAILY_LIMIT", 20)
+RELAY_ESTIMATE_OWN_DEVICES = env_int("RELAY_ESTIMATE_OWN_DEVICES", 2)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -295,6 +303,7 @@ CELERY_TASK_ROUTES = {
     "newsletter.campaigns_start_due": {"queue": "sending"},
     "newsletter.delivery_send_batch": {"queue": "sending"},
     "newsletter.deliveries_sweep": {"queue": "sending"},
+    "newsletter.forward_send": {"queue": "sending"},
     "newsletter.tracking_*": {"queue": "tracking"},
     "newsletter.provider_event_process": {"queue": "tracking"},
     "newsletter.provider_events_sweep": {"queue": "tracking"},

@@ -11,7 +11,15 @@ from .audience import (
     address_hash,
 )
 from .campaigns import Campaign, Delivery, RateBucket
-from .reach import ReachTarget
+from .reach import (
+    Forward,
+    ForwardOptOut,
+    ForwardRecipient,
+    OpenDevice,
+    ReachTarget,
+    Referral,
+    ReferralVisitor,
+)
 from .tracking import (
     DeliveryOutcome,
     Link,
@@ -35,6 +43,12 @@ __all__ = [
     "ProviderEvent",
     "RateBucket",
     "ReachTarget",
+    "Referral",
+    "ReferralVisitor",
+    "Forward",
+    "ForwardOptOut",
+    "ForwardRecipient",
+    "OpenDevice",
     "Subscription",
     "TrackingDaily",
     "TrackingEvent",

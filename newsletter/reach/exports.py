@@ -7,7 +7,7 @@ import io
 
 from newsletter.audience.exports import neutralise_cell
 
-from .metrics import DEFINITIONS, ReachFigures
+from .metrics import ReachFigures, definitions
 
 
 def _period(figures: ReachFigures) -> str:
@@ -32,6 +32,19 @@ def target_lines(figures: ReachFigures) -> list[tuple[str, int, int | None]]:
         ("Machine opens", figures.machine_opens, None),
         ("Human clicks", figures.human_clicks, None),
         ("Machine clicks", figures.machine_clicks, None),
+        ("Confirmed indirect reach (people)", figures.indirect_reach, target.indirect),
+        ("  of which forward readers", figures.forward_readers, None),
+        ("  of which shared-link and QR visitors", figures.shared_visitors, None),
+        ("Shared-link visitors", figures.link_visitors, None),
+        ("QR-code visitors", figures.qr_visitors, None),
+        ("Forwards sent through Relay", figures.forwards_sent, None),
+        ("Forwarded copies sent", figures.forward_recipients, None),
+        ("Machine visits (not counted)", figures.machine_visits, None),
+        (
+            "Estimated indirect (not in confirmed)",
+            figures.indirect_estimated,
+            None,
+        ),
     ]
 
 
@@ -47,12 +60,11 @@ def reach_csv(figures: ReachFigures) -> str:
     writer.writerow(["Figure", "Value", "Target"])
     for label, value, target in target_lines(figures):
         writer.writerow([label, value, "" if target is None else target])
-    writer.writerow(["Indirect reach", "not measured yet", figures.target.indirect])
     for reason, count in sorted(figures.machine_reasons.items()):
         writer.writerow([f"Machine events: {reason or 'unclassified'}", count, ""])
     writer.writerow([])
     writer.writerow(["Definitions"])
-    for text in DEFINITIONS.values():
+    for text in definitions().values():
         writer.writerow([text])
     writer.writerow([])
     writer.writerow(

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from newsletter.models import (
     Contact,
     Delivery,
     DeliveryOutcome,
+    ForwardRecipient,
+    OpenDevice,
     ReachTarget,
+    Referral,
+    ReferralVisitor,
     TrackingEvent,
 )
 
@@ -59,9 +66,8 @@ def campaign_summary(*, campaign_id: int) -> CampaignSummary:
     )
 
 
-# Reach, exactly as DESIGN.md ("Reach: definitions") defines it. Indirect reach
-# (forwards through Relay, shared links, QR codes) is not measured yet: it is
-# left out rather than shown as a figure.
+# Reach, exactly as DESIGN.md ("Reach: definitions") defines it; docs/reach.md
+# says how indirect reach is measured.
 
 # Members of parliament: national parliaments and the European Parliament.
 MEMBERS_OF_PARLIAMENT = (Contact.Kind.MP, Contact.Kind.MEP)
@@ -90,7 +96,20 @@ DEFINITIONS = {
         "to tracking are counted."
     ),
     "indirect_reach": (
-        "Indirect reach (forwards and shared links): not measured yet, so not reported."
+        "Confirmed indirect reach: distinct people outside a campaign's own "
+        "audience who read it through an MP in the period: colleagues whose "
+        "copy forwarded through Relay was opened by a person (one per address), "
+        "plus distinct human visitors of MPs' shared links and QR codes (one per "
+        "browser, by a random first-party cookie). Machine opens and visits "
+        "(privacy proxies, scanners, prefetches, bots) are not counted. A "
+        "colleague who both opened a forward and visited a link counts twice."
+    ),
+    "indirect_estimated": (
+        "Estimated indirect readers (not part of the confirmed figure): copies "
+        "forwarded from a mail program, estimated as the human devices beyond "
+        "an MP's first %(own)d that loaded the open pixel of the MP's own mail "
+        "(device: a keyed hash of the user agent and network). MPs who do not "
+        "consent to tracking add nothing."
     ),
 }
 
@@ -128,6 +147,18 @@ class ReachFigures:
     machine_reasons: dict[str, int]
     target: ReachTarget
     rows: list[EngagementRow]
+    # Indirect reach (docs/reach.md). ``indirect_reach`` is the confirmed
+    # figure: ``forward_readers`` + ``shared_visitors``; the estimate is
+    # never added to it.
+    indirect_reach: int = 0
+    indirect_estimated: int = 0
+    forwards_sent: int = 0
+    forward_recipients: int = 0
+    forward_readers: int = 0
+    shared_visitors: int = 0
+    link_visitors: int = 0
+    qr_visitors: int = 0
+    machine_visits: int = 0
 
 
 def sent_deliveries(
@@ -208,7 +239,211 @@ def reach_figures(
         target=ReachTarget.current(),
         rows=engagement_by_campaign_language(start=start, end=end),
         **totals,
+        **_indirect_totals(start=start, end=end),
     )
+
+
+def definitions() -> dict[str, str]:
+    """Return DEFINITIONS with the settings they name filled in."""
+    return {
+        key: text % {"own": settings.RELAY_ESTIMATE_OWN_DEVICES}
+        if "%(own)d" in text
+        else text
+        for key, text in DEFINITIONS.items()
+    }
+
+
+def _within(
+    rows: QuerySet[Any], field_name: str, start: datetime | None, end: datetime | None
+) -> QuerySet[Any]:
+    if start is not None:
+        rows = rows.filter(**{f"{field_name}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{field_name}__lt": end})
+    return rows
+
+
+def _forward_copies(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+    """Return the colleagues' copies handed over in [start, end)."""
+    return _within(
+        ForwardRecipient.objects.filter(status=ForwardRecipient.Status.SENT),
+        "sent_at",
+        start,
+        end,
+    )
+
+
+def _forward_readers(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+    """Return the copies first opened by a person in [start, end)."""
+    return _within(
+        ForwardRecipient.objects.filter(
+            status=ForwardRecipient.Status.SENT, opened_at__isnull=False
+        ),
+        "opened_at",
+        start,
+        end,
+    )
+
+
+def _human_visitors(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+    """Return the human visitors (with a key) first seen in [start, end)."""
+    return _within(
+        ReferralVisitor.objects.filter(is_machine=False).exclude(visitor_key=""),
+        "first_seen",
+        start,
+        end,
+    )
+
+
+def _estimates(start: datetime | None, end: datetime | None) -> dict[int, int]:
+    """Return, per MP contact id, the estimated readers of mail-client forwards in [start, end).
+
+    Per delivery of an MP, the human devices that loaded its pixel are taken
+    in the order first seen; the first ``RELAY_ESTIMATE_OWN_DEVICES`` are the
+    MP's own, each further one first seen in the period counts one.
+    """
+    own = settings.RELAY_ESTIMATE_OWN_DEVICES
+    seen: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for delivery_id, contact_id, first_seen in OpenDevice.objects.filter(
+        is_machine=False, delivery__contact__kind__in=MEMBERS_OF_PARLIAMENT
+    ).values_list("delivery_id", "delivery__contact_id", "first_seen"):
+        seen[(delivery_id, contact_id)].append(first_seen)
+    per_mp: dict[int, int] = defaultdict(int)
+    for (_delivery_id, contact_id), stamps in seen.items():
+        for stamp in sorted(stamps)[own:]:
+            if (start is None or stamp >= start) and (end is None or stamp < end):
+                per_mp[contact_id] += 1
+    return dict(per_mp)
+
+
+def _indirect_totals(*, start: datetime | None, end: datetime | None) -> dict[str, int]:
+    copies = _forward_copies(start, end)
+    readers = _forward_readers(start, end).values("address_key").distinct().count()
+    visitors = _human_visitors(start, end)
+    shared = visitors.values("visitor_key").distinct().count()
+    return {
+        "indirect_reach": readers + shared,
+        "indirect_estimated": sum(_estimates(start, end).values()),
+        "forwards_sent": copies.values("forward_id").distinct().count(),
+        "forward_recipients": copies.count(),
+        "forward_readers": readers,
+        "shared_visitors": shared,
+        "link_visitors": visitors.filter(referral__kind=Referral.Kind.LINK)
+        .values("visitor_key")
+        .distinct()
+        .count(),
+        "qr_visitors": visitors.filter(referral__kind=Referral.Kind.QR)
+        .values("visitor_key")
+        .distinct()
+        .count(),
+        "machine_visits": sum(
+            _within(
+                ReferralVisitor.objects.filter(is_machine=True),
+                "first_seen",
+                start,
+                end,
+            ).values_list("visits", flat=True)
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class MpIndirectRow:
+    """What one MP received and how many people they reached through it."""
+
+    contact_id: int
+    name: str
+    country: str
+    parliament: str
+    # Mails (issues and packs: newsletter knows pages only as mailable) delivered.
+    packs_received: int
+    packs_opened: int  # of those, opened or clicked by the MP (human)
+    forwards_sent: int  # forward requests with at least one copy handed over
+    forward_recipients: int  # colleagues' copies handed over
+    recipients_opened: int  # distinct colleagues who opened (human)
+    link_visitors: int  # distinct human visitors of the MP's shared links
+    qr_visitors: int  # distinct human visitors of the MP's QR codes
+    indirect_reach: int  # recipients_opened + distinct visitors (link or QR)
+    estimated: int  # mail-client forwards, apart; never in indirect_reach
+
+
+def indirect_by_mp(
+    *, start: datetime | None = None, end: datetime | None = None
+) -> list[MpIndirectRow]:
+    """Return, per MP with mail or indirect reach in [start, end), their indirect reach.
+
+    Sorted by confirmed indirect reach, then name. A visitor of two MPs'
+    links counts for each of them, once in the total (``reach_figures``).
+    """
+    received = dict(
+        delivered(sent_deliveries(start=start, end=end))
+        .filter(contact__kind__in=MEMBERS_OF_PARLIAMENT)
+        .values_list("contact_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    opened = dict(
+        delivered(sent_deliveries(start=start, end=end))
+        .filter(
+            contact__kind__in=MEMBERS_OF_PARLIAMENT,
+            events__kind__in=(TrackingEvent.Kind.OPENED, TrackingEvent.Kind.CLICKED),
+            events__is_machine=False,
+        )
+        .values_list("contact_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    mp = "referral__delivery__contact_id"
+    copies = _forward_copies(start, end)
+    forwards = dict(
+        copies.values_list(mp).annotate(n=Count("forward_id", distinct=True)).order_by()
+    )
+    recipients = dict(copies.values_list(mp).annotate(n=Count("pk")).order_by())
+    readers = dict(
+        _forward_readers(start, end)
+        .values_list(mp)
+        .annotate(n=Count("address_key", distinct=True))
+        .order_by()
+    )
+    keys: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for contact_id, kind, key in _human_visitors(start, end).values_list(
+        mp, "referral__kind", "visitor_key"
+    ):
+        keys[contact_id][kind].add(key)
+    estimates = _estimates(start, end)
+    ids = set(received) | set(forwards) | set(keys) | set(estimates)
+    contacts = {
+        c.pk: c
+        for c in Contact.objects.filter(pk__in=ids).only(
+            "pk", "first_name", "last_name", "email", "country", "parliament"
+        )
+    }
+    rows = []
+    for contact_id in ids:
+        contact = contacts.get(contact_id)
+        if contact is None:
+            continue
+        link = keys[contact_id][Referral.Kind.LINK]
+        qr = keys[contact_id][Referral.Kind.QR]
+        rows.append(
+            MpIndirectRow(
+                contact_id=contact_id,
+                name=contact.full_name or contact.email,
+                country=contact.country,
+                parliament=contact.parliament,
+                packs_received=received.get(contact_id, 0),
+                packs_opened=opened.get(contact_id, 0),
+                forwards_sent=forwards.get(contact_id, 0),
+                forward_recipients=recipients.get(contact_id, 0),
+                recipients_opened=readers.get(contact_id, 0),
+                link_visitors=len(link),
+                qr_visitors=len(qr),
+                indirect_reach=readers.get(contact_id, 0) + len(link | qr),
+                estimated=estimates.get(contact_id, 0),
+            )
+        )
+    rows.sort(key=lambda row: (-row.indirect_reach, row.name, row.contact_id))
+    return rows
 
 
 def engagement_by_campaign_language(

@@ -56,6 +56,7 @@ from newsletter.tracking.tokens import (
     unsubscribe_url,
 )
 
+from .passon import pass_on_fields
 from .ratelimit import Bucket, acquire, provider_bucket
 from .render import (
     MERGE_FIELD,
@@ -506,6 +507,7 @@ def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str
         ),
         "unsubscribe_url": token_url("unsubscribe", delivery.token, language=language),
         **link_fields(variant.links, delivery=delivery, tracked=tracked),
+        **pass_on_fields(delivery, language=language),
     }
 
 

@@ -77,8 +77,17 @@ def html_to_text(markup: str) -> str:
     return converter.handle(_PREHEADER.sub("", markup)).strip() + "\n"
 
 
-def render_variant(page: Page, *, language: str, country: str = "") -> RenderedVariant:
-    """Render ``page`` (already in ``language``) as a mail for readers in ``country``."""
+def render_variant(
+    page: Page,
+    *,
+    language: str,
+    country: str = "",
+    extra: dict[str, Any] | None = None,
+) -> RenderedVariant:
+    """Render ``page`` (already in ``language``) as a mail for readers in ``country``.
+
+    ``extra`` adds to the template context (a forwarded copy's sender and note).
+    """
     if not isinstance(page, Mailable):
         raise TypeError(
             f"{type(page).__name__} does not implement the mailable protocol"
@@ -95,8 +104,10 @@ def render_variant(page: Page, *, language: str, country: str = "") -> RenderedV
                 "pixel": merge_field("pixel_html"),
                 "preferences_url": merge_field("preferences_url"),
                 "unsubscribe_url": merge_field("unsubscribe_url"),
+                "pass_on": merge_field("pass_on_html"),
             },
             **page.get_email_context(language=language, country=country),
+            **(extra or {}),
         }
         markup = render_to_string(f"{page.email_template}/body.html", context)
     markup = _RELATIVE_URL.sub(
@@ -107,7 +118,11 @@ def render_variant(page: Page, *, language: str, country: str = "") -> RenderedV
         language=language,
         subject=" ".join(context["subject"].split()),
         html=markup,
-        text=html_to_text(markup),
+        # The text part gets the pass-on links as text, not as markup, and no
+        # pixel (an <img> tag in plain text is only noise).
+        text=html_to_text(markup)
+        .replace(merge_field("pass_on_html"), merge_field("pass_on_text"))
+        .replace(merge_field("pixel_html"), ""),
         web_url=web_url,
     )
 

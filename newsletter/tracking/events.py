@@ -25,6 +25,7 @@ from newsletter.models import (
 
 from . import bounces, machine
 from .links import tracking_allowed
+from .referrals import open_device_record
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +35,28 @@ SECRETARIAT_GROUP = "Secretariat"
 State = DeliveryOutcome.State
 
 
-def open_record(*, delivery: Delivery, user_agent: str = "") -> TrackingEvent | None:
+def open_record(
+    *, delivery: Delivery, user_agent: str = "", client: str = ""
+) -> TrackingEvent | None:
     """Record an open of ``delivery`` seen through the pixel; return the event.
 
     Returns None, recording nothing, when the reader has not consented to
     tracking at hit time or the deployment is anonymous (the pixel is not
     sent to them, but an old mail may still load it).
     Opens by Apple's privacy proxy, prefetching image proxies and scanners are
-    recorded flagged as machine (newsletter.tracking.machine).
+    recorded flagged as machine (newsletter.tracking.machine). For an MP, the
+    device (a keyed hash of agent and network, ``client`` is not stored) is
+    remembered for the estimate of copies forwarded from a mail program.
     """
     if not tracking_allowed(delivery.contact):
         return None
     verdict = machine.open_verdict(user_agent=user_agent)
+    open_device_record(
+        delivery=delivery,
+        user_agent=user_agent,
+        client=client,
+        is_machine=verdict.is_machine,
+    )
     return TrackingEvent.objects.create(
         delivery=delivery,
         kind=TrackingEvent.Kind.OPENED,

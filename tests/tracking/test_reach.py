@@ -19,7 +19,7 @@ from newsletter.models import (
     TrackingEvent,
 )
 from newsletter.reach.exports import reach_csv
-from newsletter.reach.metrics import DEFINITIONS, reach_figures
+from newsletter.reach.metrics import DEFINITIONS, definitions, reach_figures
 from tests.factories import ContactFactory, MailingListFactory
 
 from .conftest import SENT_AT
@@ -200,7 +200,7 @@ def test_reach_report_prints_the_figures_against_the_targets(ledger) -> None:
     text = out.getvalue()
     assert "Direct reach (MPs)" in text and "3 of 100 (3%)" in text
     assert "Countries reached" in text and "2 of 15" in text
-    assert "not measured yet" in text
+    assert "Confirmed indirect reach (people)" in text and "0 of 1000 (0%)" in text
     assert DEFINITIONS["direct_reach"] in text
 
 
@@ -215,7 +215,8 @@ def test_the_csv_export_carries_the_same_figures_and_the_definitions(ledger) -> 
     assert ["Direct reach (MPs)", "3", "100"] in rows
     assert ["Engaged direct reach (MPs)", "1", ""] in rows
     assert ["Human opens", "1", ""] in rows and ["Machine opens", "2", ""] in rows
-    for definition in DEFINITIONS.values():
+    assert ["Confirmed indirect reach (people)", "0", "1000"] in rows
+    for definition in definitions().values():
         assert [definition] in rows
     # A campaign name cannot become a spreadsheet formula.
     assert all(not row or row[0] != "=Issue one" for row in rows)

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsletter.reach.exports import reach_csv, target_lines
-from newsletter.reach.metrics import DEFINITIONS, reach_figures
+from newsletter.reach.metrics import definitions, reach_figures
 
 
 def _day(value: str) -> datetime:
@@ -53,11 +53,7 @@ class Command(BaseCommand):
             return
         for label, value, target in target_lines(figures):
             against = f" of {target} ({value * 100 // target}%)" if target else ""
-            self.stdout.write(f"{label:<28} {value:>6}{against}")
-        self.stdout.write(
-            f"{'Indirect reach':<28} {'—':>6} of {figures.target.indirect} "
-            "(not measured yet)"
-        )
+            self.stdout.write(f"{label:<40} {value:>6}{against}")
         for reason, count in sorted(figures.machine_reasons.items()):
             self.stdout.write(f"  machine events, {reason or 'unclassified'}: {count}")
         if figures.rows:
@@ -74,5 +70,5 @@ class Command(BaseCommand):
                     f"{row.human_clicks}|{row.machine_clicks}"
                 )
         self.stdout.write("")
-        for text in DEFINITIONS.values():
+        for text in definitions().values():
             self.stdout.write(text)
