@@ -47,9 +47,8 @@ def translations_missing(page: Page, languages: Iterable[str]) -> list[str]:
         .filter(alias_of__isnull=True)
         .values_list("locale__language_code", "live", "last_published_at")
     ):
-        stale = (
-            source_published is not None
-            and (published is None or published < source_published)
+        stale = source_published is not None and (
+            published is None or published < source_published
         )
         if not live or stale:
             missing.add(code)
