@@ -389,7 +389,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_progress_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
     """Return the campaign's progress for the live bar."""
     get_object_or_404(Campaign, pk=campaign_id)
-    return JsonResponse(campaign_progress(campaign_id=campaign_id).as_json())
+    progress = campaign_progress(campaign_id=campaign_id)
+    return JsonResponse(
+        progress.as_json()
+        | {"status_display": str(Campaign.Status(progress.status).label)}
+    )
 
 
 @_requires(can_send)

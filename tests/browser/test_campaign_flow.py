@@ -100,6 +100,10 @@ def test_the_secretariat_sends_the_demo_issue_and_watches_it_reach_100_percent(
     page.get_by_role("button", name="Send now").click()
     percent = page.locator("[data-progress-percent]")
     expect(percent).to_have_text("100%", timeout=90_000)
+    expect(page.locator("[data-campaign-status]")).to_have_text("Sent")
+    expect(page.locator("[data-deliveries] tbody tr").first).to_have_attribute(
+        "data-status", "sent"
+    )
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "campaign-sent.png"
