@@ -147,7 +147,12 @@ def campaign_start(*, campaign: Campaign) -> str:
         status=Campaign.Status.PREPARING
     )
     if not started:
-        raise CampaignActionError(_("The campaign has already started."))
+        # Started already (a second click, a redelivered call): nothing to do.
+        status = Campaign.objects.values_list("status", flat=True).get(pk=campaign.pk)
+        if status in (Campaign.Status.SENT, Campaign.Status.CANCELLED):
+            raise CampaignActionError(_("The campaign is already finished."))
+        campaign.status = status
+        return status
     campaign.status = Campaign.Status.PREPARING
     campaign_prepare_task.delay_on_commit(campaign.pk)
     return Campaign.Status.PREPARING
