@@ -124,7 +124,7 @@ def test_the_forecast_shows_the_language_each_reader_gets_under_each_policy(
     assert [(o.language, o.how) for o in lines["pl"].outcomes] == [("en", "source")]
     assert [(o.language, o.how) for o in lines["fr"].outcomes] == [("bg", "fallback")]
     assert forecast.sent_by_language == {"de": 2, "en": 1, "bg": 1}
-    assert dict((code, n) for code, _name, n in forecast.countries)["DE"] == 2
+    assert {code: n for code, _name, n in forecast.countries}["DE"] == 2
 
     campaign.language_policy = Campaign.LanguagePolicy.SKIP
     skipping = campaign_forecast(campaign)
