@@ -174,9 +174,7 @@ def test_a_translation_behind_the_source_is_not_complete(issue) -> None:
 
     issue.save_revision().publish()  # the source changed after the translation
 
-    assert campaign_forecast(Campaign.objects.get(pk=campaign.pk)).waiting_for == [
-        "de"
-    ]
+    assert campaign_forecast(Campaign.objects.get(pk=campaign.pk)).waiting_for == ["de"]
 
 
 def test_with_approval_on_the_creator_cannot_approve_and_sending_waits_for_a_second_person(
