@@ -16,6 +16,7 @@ from wagtail.models import Page
 
 from cms.roles import is_source_page, is_translator_only
 from cms.views import mail_preview_view, translation_status_view
+from newsletter.admin.campaigns import can_send
 from newsletter.sending.mailable import Mailable
 
 
@@ -99,3 +100,28 @@ def mail_preview_button(
             icon_name="mail",
             priority=12,
         )
+
+
+def _send_button(page: Page, user: Any, *, priority: int) -> Iterator[Button]:
+    # Sending starts from the source page; the form picks it for a translation too.
+    if isinstance(page.specific, Mailable) and can_send(user):
+        yield Button(
+            _("Send…"),
+            reverse("newsletter_campaign_new") + f"?page={page.pk}",
+            icon_name="mail",
+            priority=priority,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def send_header_button(
+    page: Page, user: Any, view_name: str, next_url: str | None = None
+) -> Iterator[Button]:
+    yield from _send_button(page, user, priority=13)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def send_listing_button(
+    page: Page, user: Any, next_url: str | None = None
+) -> Iterator[Button]:
+    yield from _send_button(page, user, priority=13)

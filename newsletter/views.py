@@ -33,6 +33,7 @@ from newsletter.audience.optin import (
     subscription_request,
 )
 from newsletter.audience.preferences import contact_preferences_save, list_choices_for
+from newsletter.audience.selection import reader_lists
 from newsletter.forms import (
     CONFIRM_WORDING,
     LISTS_WORDING,
@@ -374,10 +375,15 @@ def _is_one_click(request: HttpRequest) -> bool:
     return b"List-Unsubscribe=One-Click" in request.body[:200]
 
 
+def _lists_name(lists: list[MailingList], delivery: Delivery) -> str:
+    """Return the names of the lists a reader leaves, or the campaign's name."""
+    return ", ".join(item.name for item in lists) or delivery.campaign.name
+
+
 def _unsubscribe_page(
     request: HttpRequest, delivery: Delivery, *, status: int = 200
 ) -> HttpResponse:
-    name = delivery.campaign.mailing_list.name
+    name = _lists_name(reader_lists(delivery.campaign, delivery.contact), delivery)
     return render(
         request,
         "newsletter/public/unsubscribe.html",
@@ -401,7 +407,10 @@ def _unsubscribe_act(
     one_click: bool = False,
 ) -> HttpResponse:
     language = translation.get_language()
-    mailing_list = delivery.campaign.mailing_list
+    lists = reader_lists(delivery.campaign, delivery.contact)
+    # Reached through a segment only: no list to leave, so leaving "this list"
+    # means leaving all mail (a segment selects from the whole directory).
+    everything = everything or not lists
     if everything:
         contact_unsubscribe_all(
             contact=delivery.contact,
@@ -410,7 +419,7 @@ def _unsubscribe_act(
             language=language,
             client=_client(request),
         )
-    else:
+    for mailing_list in lists if not everything else []:
         subscription_unsubscribe(
             contact=delivery.contact,
             mailing_list=mailing_list,
@@ -431,7 +440,7 @@ def _unsubscribe_act(
         "newsletter/public/unsubscribe_done.html",
         {
             "everything": everything,
-            "list_name": mailing_list.name,
+            "list_name": _lists_name(lists, delivery),
             "preferences_url": ""
             if one_click
             else reverse(

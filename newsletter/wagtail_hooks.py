@@ -1,3 +1,3 @@
 """Wagtail finds hooks here; each admin area registers its own in newsletter/admin/."""
 
-from newsletter.admin import directory, imports  # noqa: F401
+from newsletter.admin import campaigns, directory, imports  # noqa: F401

@@ -238,6 +238,9 @@ RELAY_SEND_DEADLINE = env_int("RELAY_SEND_DEADLINE", 24 * 3600)
 # A claim with no progress for this many seconds belongs to a stopped worker:
 # the sweeper re-queues its rows never handed over and marks the others uncertain.
 RELAY_SEND_CLAIM_TIMEOUT = env_int("RELAY_SEND_CLAIM_TIMEOUT", 600)
+# With approval on, a campaign is sent or scheduled only once a second user
+# with the approve permission (not its creator) has approved it.
+RELAY_CAMPAIGN_APPROVAL = env_bool("RELAY_CAMPAIGN_APPROVAL", False)
 
 # Provider webhooks (newsletter.tracking). Events older than this many seconds
 # are refused as replays.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .audience import Contact, MailingList
+from .audience import Contact, MailingList, Segment
 from .tokens import new_token
 
 
@@ -14,8 +15,10 @@ class Campaign(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
         PREPARING = "preparing", _("Preparing")
         SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
         SENT = "sent", _("Sent")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -25,27 +28,54 @@ class Campaign(models.Model):
             _("Send the source language when the reader's languages are missing"),
         )
         SKIP = "skip", _("Skip readers whose languages are missing")
+        HOLD = "hold", _("Hold the campaign until the translations are complete")
 
     name = models.CharField(_("name"), max_length=255)
     # newsletter never imports cms: the page is reached through the mailable protocol.
     page = models.ForeignKey(
         "wagtailcore.Page", on_delete=models.PROTECT, related_name="+"
     )
-    mailing_list = models.ForeignKey(
-        MailingList, on_delete=models.PROTECT, related_name="campaigns"
+    # The audience: subscribers of the lists and members of the segments, each
+    # reader once (newsletter.audience.selection.campaign_audience).
+    lists = models.ManyToManyField(
+        MailingList, blank=True, related_name="campaigns", verbose_name=_("lists")
+    )
+    segments = models.ManyToManyField(
+        Segment, blank=True, related_name="campaigns", verbose_name=_("segments")
     )
     language_policy = models.CharField(
         max_length=16, choices=LanguagePolicy, default=LanguagePolicy.SOURCE
     )
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
-    # A draft with a time set is started by the beat task ``campaigns_start_due``.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set by a second Secretariat user when RELAY_CAMPAIGN_APPROVAL is on.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # A scheduled campaign is started by the beat task ``campaigns_start_due``
+    # once this time has come (and, when held, once translations are complete).
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("send_campaign", "Can send, schedule, pause, resume and cancel campaigns"),
+            ("approve_campaign", "Can approve campaigns of other users"),
+        ]
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
 

@@ -42,11 +42,12 @@ from anymail.message import AnymailMessage
 from anymail.utils import parse_address_list
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, Q, Value, When
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
 from wagtail.models import Page
 
+from newsletter.audience.selection import campaign_audience, campaign_list
 from newsletter.audience.suppression import suppression_add
 from newsletter.models import Campaign, Contact, Delivery, MailingList, Suppression
 from newsletter.tracking.links import link_fields, tracking_allowed
@@ -141,8 +142,12 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
     call had an unknown outcome (a read timeout) become uncertain, never retried.
     """
     claim = uuid.uuid4()
+    # A paused or cancelled campaign's batches claim nothing: rows stay pending.
     claimed = Delivery.objects.filter(
-        pk__in=delivery_ids, campaign_id=campaign_id, status=Delivery.Status.PENDING
+        Exists(Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)),
+        pk__in=delivery_ids,
+        campaign_id=campaign_id,
+        status=Delivery.Status.PENDING,
     ).update(
         status=Delivery.Status.SENDING,
         claim=claim,
@@ -154,8 +159,10 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
             claimed=0, sent=0, failed=0, skipped=0, uncertain=0, released=0
         )
 
-    campaign = Campaign.objects.select_related("page", "mailing_list").get(
-        pk=campaign_id
+    campaign = (
+        Campaign.objects.select_related("page")
+        .prefetch_related("lists", "segments")
+        .get(pk=campaign_id)
     )
     # Every query by claim also names the campaign and status, so that it
     # reads the (campaign, status) index rather than the whole table.
@@ -523,11 +530,14 @@ def reader_headers(fields: dict[str, str], delivery: Delivery) -> dict[str, str]
 
 def shared_headers(variant: RenderedVariant, campaign: Campaign) -> dict[str, str]:
     """Return the headers every reader of ``variant`` gets."""
-    return {
+    headers = {
         "Content-Language": variant.language,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": list_id(campaign.mailing_list),
     }
+    mailing_list = campaign_list(campaign)
+    if mailing_list is not None:
+        headers["List-Id"] = list_id(mailing_list)
+    return headers
 
 
 def message_id_for(delivery: Delivery) -> str:
@@ -762,7 +772,7 @@ def _deliverable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
     One indexed query: an unsubscribe committed before this point holds.
     """
     return set(
-        Contact.objects.deliverable_for(campaign.mailing_list)
+        campaign_audience(campaign)
         .filter(pk__in=[d.contact_id for d in deliveries])
         .values_list("pk", flat=True)
     )

@@ -29,3 +29,27 @@ def choose_language(
         if code in available:
             return code
     return source
+
+
+def translations_missing(page: Page, languages: Iterable[str]) -> list[str]:
+    """Return which of ``languages`` the translation of ``page`` is not complete in.
+
+    A language is waited for when a translation into it was started (a page in
+    that locale exists, not an alias of the source) and that translation is not
+    complete: complete means published (live) and last published no earlier than
+    the source, so not behind a later change of the source. Languages nobody
+    started translating are not waited for: their readers get the source.
+    """
+    source_published = page.last_published_at
+    missing = set()
+    for code, live, published in (
+        page.get_translations()
+        .filter(alias_of__isnull=True)
+        .values_list("locale__language_code", "live", "last_published_at")
+    ):
+        stale = source_published is not None and (
+            published is None or published < source_published
+        )
+        if not live or stale:
+            missing.add(code)
+    return sorted(missing & set(languages))

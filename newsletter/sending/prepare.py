@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from newsletter.models import Campaign, Contact, Delivery
+from newsletter.audience.selection import campaign_audience
+from newsletter.models import Campaign, Delivery
 
 from .languages import choose_language, live_translations
 
 CHUNK = 2000
+CANCELLED_REASON = "The campaign was cancelled before this mail was sent."
 
 
 def campaign_prepare(*, campaign_id: int) -> list[int]:
@@ -22,19 +24,25 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
     updated = Campaign.objects.filter(
         pk=campaign_id, status__in=[Campaign.Status.DRAFT, Campaign.Status.PREPARING]
     ).update(status=Campaign.Status.PREPARING)
-    campaign = Campaign.objects.select_related("page__locale").get(pk=campaign_id)
+    campaign = (
+        Campaign.objects.select_related("page__locale")
+        .prefetch_related("lists", "segments")
+        .get(pk=campaign_id)
+    )
     if not updated and campaign.status != Campaign.Status.SENDING:
         return []
 
     available = live_translations(campaign.page)
     source_language = campaign.page.locale.language_code
+    # A held campaign starts once its translations are complete; readers of
+    # languages nobody translates into then get the source, as under "source".
     fallback = (
-        source_language
-        if campaign.language_policy == Campaign.LanguagePolicy.SOURCE
-        else None
+        None
+        if campaign.language_policy == Campaign.LanguagePolicy.SKIP
+        else source_language
     )
     audience = (
-        Contact.objects.deliverable_for(campaign.mailing_list)
+        campaign_audience(campaign)
         .order_by("pk")
         .values_list("pk", "preferred_language", "fallback_languages", "country")
     )
@@ -63,6 +71,8 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
     Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.PREPARING).update(
         status=Campaign.Status.SENDING, started_at=timezone.now()
     )
+    # Cancelled while preparing: the rows written since are skipped too.
+    deliveries_skip_if_cancelled(campaign_id=campaign_id)
     return list(
         Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.PENDING)
         .order_by("language", "country", "pk")
@@ -73,3 +83,12 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
 def _write(rows: list[Delivery]) -> None:
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def deliveries_skip_if_cancelled(*, campaign_id: int) -> int:
+    """Mark the pending rows of a cancelled campaign skipped; return how many."""
+    return Delivery.objects.filter(
+        campaign_id=campaign_id,
+        campaign__status=Campaign.Status.CANCELLED,
+        status=Delivery.Status.PENDING,
+    ).update(status=Delivery.Status.SKIPPED, reason=CANCELLED_REASON)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from newsletter.models import Campaign, Delivery
 
 from .dispatch import campaign_finish_if_done
+from .prepare import deliveries_skip_if_cancelled
 
 # A row that stopped its worker this often before being handed over is failed:
 # it would otherwise kill worker after worker (a poison message).
@@ -121,6 +122,16 @@ def deliveries_sweep(*, claim_timeout: float | None = None) -> SweepResult:
 
     for campaign_id in touched:
         campaign_finish_if_done(campaign_id=campaign_id)
+    # Rows a batch released, or this sweep took back, after their campaign was
+    # cancelled are skipped, so that its ledger adds up to its audience.
+    for campaign_id in set(
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING, campaign__status=Campaign.Status.CANCELLED
+        )
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    ):
+        deliveries_skip_if_cancelled(campaign_id=campaign_id)
     return SweepResult(uncertain=uncertain, failed=failed, requeued=requeued)
 
 

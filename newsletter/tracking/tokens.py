@@ -78,7 +78,7 @@ def delivery_for_token(token: str) -> Delivery | None:
         return None
     return (
         Delivery.objects.filter(token=token)
-        .select_related("contact", "campaign__mailing_list")
+        .select_related("contact", "campaign")
         .first()
     )
 

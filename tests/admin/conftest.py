@@ -73,9 +73,9 @@ def send_campaign(db) -> Callable[..., Campaign]:
         campaign = Campaign.objects.create(
             name="Issue one",
             page=Page.objects.filter(depth=2).first(),
-            mailing_list=mailing_list or MailingListFactory(),
             status=Campaign.Status.SENT,
         )
+        campaign.lists.add(mailing_list or MailingListFactory())
         when = timezone.now() - timedelta(days=days_ago)
         for contact in contacts:
             delivery = Delivery.objects.create(

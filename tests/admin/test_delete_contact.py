@@ -13,9 +13,7 @@ def test_deleting_a_contact_with_history_explains_instead_of_crashing(
 ) -> None:
     mailing_list = MailingListFactory()
     contact = ContactFactory(subscribed_to=[mailing_list])
-    campaign_prepare(
-        campaign_id=campaign_create(page=issue, mailing_list=mailing_list).pk
-    )
+    campaign_prepare(campaign_id=campaign_create(page=issue, lists=[mailing_list]).pk)
 
     page = admin_client.get(f"/admin/directory/contacts/delete/{contact.pk}/")
     response = admin_client.post(

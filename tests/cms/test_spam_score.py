@@ -51,9 +51,8 @@ def demo_mails(capture_on_commit) -> list[tuple[str, bytes]]:
     for source in Page.objects.type(NewsletterIssuePage, ReportBackPackPage).filter(
         locale__language_code="en"
     ):
-        campaign = Campaign.objects.create(
-            name=source.title, page=source, mailing_list=mailing_list
-        )
+        campaign = Campaign.objects.create(name=source.title, page=source)
+        campaign.lists.add(mailing_list)
         for page in source.get_translations(inclusive=True).live().specific():
             language = page.locale.language_code
             reader = (

@@ -73,7 +73,7 @@ def test_each_reader_gets_exactly_one_mail_in_their_best_language(
     romanian = ContactFactory(
         preferred_language="ro", fallback_languages=[], subscribed_to=[mailing_list]
     )
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     campaign_start(campaign=campaign)
     wait_until_sent(campaign)
@@ -128,7 +128,7 @@ def test_each_reader_gets_exactly_one_mail_in_their_best_language(
 def test_starting_the_same_campaign_twice_sends_once(worker, issue, outbox) -> None:
     mailing_list = MailingListFactory()
     ContactFactory.create_batch(5, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     campaign_start(campaign=campaign)
     campaign_start(campaign=campaign)

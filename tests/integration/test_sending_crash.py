@@ -187,7 +187,7 @@ def test_a_worker_killed_mid_campaign_sends_no_reader_twice_and_loses_none(
 ) -> None:
     readers = 2000
     mailing_list = audience(readers)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     standin.behaviour.delay = 0.25  # each provider call takes a while
     first = start_worker()
 
@@ -245,7 +245,7 @@ def test_two_workers_share_one_rate_of_fifty_per_second(
 ) -> None:
     readers = 400
     mailing_list = audience(readers)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     shared = {
         "RELAY_SEND_RATE": "50",
         "RELAY_SEND_RATE_STORE": settings.CELERY_BROKER_URL,
@@ -322,7 +322,7 @@ def test_a_broker_restart_mid_campaign_loses_no_reader_and_sends_none_twice(
 ) -> None:
     readers = 600
     mailing_list = audience(readers)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     broker, restart_redis = own_redis
     standin.behaviour.delay = 0.2
     worker = start_worker(

@@ -39,7 +39,7 @@ def test_after_a_twenty_second_outage_every_reader_gets_exactly_one_mail(
     readers = ContactFactory.create_batch(
         30, preferred_language="de", subscribed_to=[mailing_list]
     )
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     standin.fail(503, seconds=20)
 
     campaign_start(campaign=campaign)
@@ -57,7 +57,7 @@ def test_after_a_twenty_second_outage_every_reader_gets_exactly_one_mail(
 def test_a_429_with_retry_after_is_honoured(worker, issue, standin) -> None:
     mailing_list = MailingListFactory()
     readers = ContactFactory.create_batch(5, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     standin.fail(429, times=1, retry_after=3)
 
     campaign_start(campaign=campaign)

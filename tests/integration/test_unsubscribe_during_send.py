@@ -55,7 +55,7 @@ def test_a_reader_who_unsubscribes_while_a_campaign_is_sending_gets_nothing_more
 ) -> None:
     mailing_list = MailingListFactory()
     readers = ContactFactory.create_batch(4, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     campaign_start(campaign=campaign)
     assert first_sent.wait(timeout=60), "the worker sent nothing"

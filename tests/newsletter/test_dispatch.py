@@ -24,7 +24,7 @@ def prepared(issue):
         ContactFactory(preferred_language=language, subscribed_to=[mailing_list])
         for language in ("de", "bg", "en", "ro")
     ]
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
     return campaign, contacts, ids
 

@@ -23,7 +23,7 @@ def test_prepare_chooses_each_readers_best_published_language(issue) -> None:
         fallback_languages=["ro", "bg"],
         subscribed_to=[mailing_list],
     )
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     pending = campaign_prepare(campaign_id=campaign.pk)
 
@@ -47,7 +47,7 @@ def test_prepare_chooses_each_readers_best_published_language(issue) -> None:
 def test_prepare_twice_creates_no_second_delivery(issue) -> None:
     mailing_list = MailingListFactory()
     ContactFactory.create_batch(3, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     first = campaign_prepare(campaign_id=campaign.pk)
     second = campaign_prepare(campaign_id=campaign.pk)
@@ -61,7 +61,7 @@ def test_prepare_leaves_out_unsubscribed_and_inactive_contacts(issue) -> None:
     reader = ContactFactory(subscribed_to=[mailing_list])
     ContactFactory(status=Contact.Status.UNSUBSCRIBED, subscribed_to=[mailing_list])
     ContactFactory()  # not on the list
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     campaign_prepare(campaign_id=campaign.pk)
 
@@ -75,7 +75,7 @@ def test_skip_policy_records_readers_without_a_language_as_skipped(issue) -> Non
     ContactFactory(preferred_language="ro", subscribed_to=[mailing_list])
     campaign = campaign_create(
         page=issue,
-        mailing_list=mailing_list,
+        lists=[mailing_list],
         language_policy=Campaign.LanguagePolicy.SKIP,
     )
 
@@ -93,7 +93,7 @@ def test_unpublished_translation_is_never_chosen(issue) -> None:
     ).unpublish()
     mailing_list = MailingListFactory()
     ContactFactory(preferred_language="de", subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
 
     campaign_prepare(campaign_id=campaign.pk)
 
@@ -102,4 +102,4 @@ def test_unpublished_translation_is_never_chosen(issue) -> None:
 
 def test_campaign_refuses_a_page_that_cannot_be_mailed(home_page) -> None:
     with pytest.raises(ValueError, match="cannot be sent"):
-        campaign_create(page=home_page, mailing_list=MailingListFactory())
+        campaign_create(page=home_page, lists=[MailingListFactory()])

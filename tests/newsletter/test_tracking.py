@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def delivery(issue) -> Delivery:
     mailing_list = MailingListFactory()
     ContactFactory(subscribed_to=[mailing_list], tracking_consent=True)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     campaign_prepare(campaign_id=campaign.pk)
     return Delivery.objects.get(campaign=campaign)
 

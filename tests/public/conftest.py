@@ -55,7 +55,7 @@ def make_delivery(issue) -> Callable[..., Delivery]:
     def make(
         contact: Contact, mailing_list: MailingList, *, language: str = "en"
     ) -> Delivery:
-        campaign = campaign_create(page=issue, mailing_list=mailing_list)
+        campaign = campaign_create(page=issue, lists=[mailing_list])
         return Delivery.objects.create(
             campaign=campaign,
             contact=contact,

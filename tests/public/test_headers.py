@@ -26,7 +26,7 @@ def sent(issue):
         ContactFactory(preferred_language=language, subscribed_to=[mailing_list, other])
         for language in ("bg", "de")
     ]
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     delivery_send_batch(
         campaign_id=campaign.pk,
         delivery_ids=campaign_prepare(campaign_id=campaign.pk),
@@ -88,7 +88,7 @@ def test_posting_to_the_header_url_unsubscribes_from_the_campaigns_list(sent) ->
         )
     )
     assert statuses == {
-        campaign.mailing_list_id: "unsubscribed",
+        campaign.lists.get().pk: "unsubscribed",
         other.pk: "subscribed",
     }
 

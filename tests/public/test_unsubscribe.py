@@ -172,7 +172,7 @@ def test_an_unsubscribe_during_a_batch_holds_for_the_next_message(
 
     mailing_list = MailingListFactory()
     first, later = (ContactFactory(subscribed_to=[mailing_list]) for _ in range(2))
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
     later_delivery = campaign.deliveries.get(contact=later)
     UnsubscribingBackend.link = one_click_url(later_delivery.token, language="en")

@@ -34,7 +34,7 @@ def send_pack(pack) -> Callable[..., Campaign]:
         mailing_list = MailingListFactory()
         for contact in contacts:
             contact.subscriptions.create(mailing_list=mailing_list, status="subscribed")
-        campaign = campaign_create(page=pack, mailing_list=mailing_list)
+        campaign = campaign_create(page=pack, lists=[mailing_list])
         ids = campaign_prepare(campaign_id=campaign.pk)
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
         delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)

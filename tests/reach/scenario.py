@@ -154,7 +154,7 @@ def scenario_build(
     # Other readers of the list: in the audience, never in direct reach.
     for _ in range(10):
         ContactFactory(kind=Contact.Kind.NGO, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=pack, mailing_list=mailing_list)
+    campaign = campaign_create(page=pack, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
     delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)

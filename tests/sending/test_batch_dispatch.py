@@ -44,7 +44,7 @@ def prepared(issue):
             ("en", "DE"),
         ]
     ]
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     return campaign, readers, campaign_prepare(campaign_id=campaign.pk)
 
 

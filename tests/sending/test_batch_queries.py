@@ -21,7 +21,7 @@ def test_every_query_by_claim_names_the_campaign_and_status(issue) -> None:
     mailing_list = MailingListFactory()
     for language in ("en", "de", "bg"):
         ContactFactory(preferred_language=language, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
 
     with CaptureQueriesContext(connection) as queries:

@@ -47,7 +47,7 @@ def queued(monkeypatch) -> list[tuple]:
 def campaign(issue) -> Campaign:
     mailing_list = MailingListFactory()
     ContactFactory.create_batch(6, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     campaign_prepare(campaign_id=campaign.pk)
     return campaign
 
@@ -202,8 +202,8 @@ def test_scheduled_drafts_are_started_once_when_due(issue, monkeypatch) -> None:
     monkeypatch.setattr(campaign_prepare_task, "delay", started.append)
     mailing_list = MailingListFactory()
     now = timezone.now()
-    due = campaign_create(page=issue, mailing_list=mailing_list, name="due")
-    later = campaign_create(page=issue, mailing_list=mailing_list, name="later")
+    due = campaign_create(page=issue, lists=[mailing_list], name="due")
+    later = campaign_create(page=issue, lists=[mailing_list], name="later")
     campaign_schedule(campaign=due, at=now - datetime.timedelta(minutes=1))
     campaign_schedule(campaign=later, at=now + datetime.timedelta(days=3))
 

@@ -76,9 +76,8 @@ def make_delivery(
 ) -> Delivery:
     mailing_list = MailingListFactory()
     contact = contact or ContactFactory(subscribed_to=[mailing_list], **contact_fields)
-    campaign = Campaign.objects.create(
-        name="Issue one", page=page, mailing_list=mailing_list
-    )
+    campaign = Campaign.objects.create(name="Issue one", page=page)
+    campaign.lists.add(mailing_list)
     return Delivery.objects.create(
         campaign=campaign,
         contact=contact,

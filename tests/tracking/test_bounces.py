@@ -137,7 +137,7 @@ def test_a_complaint_suppresses_the_address_everywhere(
     delivery.contact.refresh_from_db()
     assert delivery.contact.status == Contact.Status.COMPLAINED
     assert Suppression.objects.active().get().reason == "complaint"
-    for mailing_list in (delivery.campaign.mailing_list, other_list):
+    for mailing_list in (*delivery.campaign.lists.all(), other_list):
         audience = Contact.objects.deliverable_for(mailing_list)
         assert not audience.filter(pk=delivery.contact.pk).exists()
 

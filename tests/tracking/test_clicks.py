@@ -26,7 +26,7 @@ def sent(issue, mailoutbox):
     mailing_list = MailingListFactory()
     tracked = ContactFactory(subscribed_to=[mailing_list], tracking_consent=True)
     plain = ContactFactory(subscribed_to=[mailing_list], tracking_consent=False)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
     delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
     mails = {mail.to[0].rpartition("<")[2].rstrip(">"): mail for mail in mailoutbox}
@@ -68,7 +68,7 @@ def test_anonymous_mode_sends_no_pixel_and_plain_links(
     settings.RELAY_ANONYMOUS_TRACKING = True
     mailing_list = MailingListFactory()
     ContactFactory(subscribed_to=[mailing_list], tracking_consent=True)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
 
     delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
@@ -83,7 +83,7 @@ def test_the_link_map_is_stored_once_per_campaign_for_all_variants(issue) -> Non
     mailing_list = MailingListFactory()
     for language in ("en", "de", "bg"):
         ContactFactory(preferred_language=language, subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
 
     delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
@@ -96,7 +96,7 @@ def test_the_mailgun_batch_call_carries_each_readers_links(issue, settings) -> N
     mailing_list = MailingListFactory()
     tracked = ContactFactory(subscribed_to=[mailing_list], tracking_consent=True)
     plain = ContactFactory(subscribed_to=[mailing_list], tracking_consent=False)
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     ids = campaign_prepare(campaign_id=campaign.pk)
 
     with StandInProvider().running() as provider:
@@ -238,7 +238,7 @@ def test_malformed_click_paths_get_a_plain_404(client, sent, path) -> None:
 
 
 def test_a_link_of_another_campaign_gets_a_404(client, sent, issue) -> None:
-    other = campaign_create(page=issue, mailing_list=MailingListFactory())
+    other = campaign_create(page=issue, lists=[MailingListFactory()])
     foreign = Link.objects.create(campaign=other, url="https://evil.example/")
 
     response = client.get(click_url(sent["tracked"].token, foreign.pk))
@@ -282,7 +282,7 @@ def test_the_click_redirect_answers_get_only(client, sent) -> None:
 
 
 def test_only_http_links_outside_merge_fields_are_rewritten(issue) -> None:
-    campaign = campaign_create(page=issue, mailing_list=MailingListFactory())
+    campaign = campaign_create(page=issue, lists=[MailingListFactory()])
     markup = (
         '<a href="https://example.org/a?x=1&amp;y=2">a</a>'
         "<a class=\"b\" href='http://example.org/b'>b</a>"

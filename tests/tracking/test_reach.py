@@ -32,9 +32,9 @@ END = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def campaign(home_page) -> Campaign:
-    return Campaign.objects.create(
-        name="=Issue one", page=home_page, mailing_list=MailingListFactory()
-    )
+    campaign = Campaign.objects.create(name="=Issue one", page=home_page)
+    campaign.lists.add(MailingListFactory())
+    return campaign
 
 
 def sent(campaign, contact, *, language="en", at=SENT_AT, outcome=None) -> Delivery:
@@ -106,9 +106,8 @@ def test_direct_reach_counts_distinct_mps_with_a_delivered_mail_in_the_period(
 
 
 def test_a_second_mail_to_the_same_mp_does_not_count_twice(ledger, home_page) -> None:
-    second = Campaign.objects.create(
-        name="Issue two", page=home_page, mailing_list=MailingListFactory()
-    )
+    second = Campaign.objects.create(name="Issue two", page=home_page)
+    second.lists.add(MailingListFactory())
     sent(second, ledger["clicker"], language="de")
 
     assert reach_figures(start=START, end=END).direct_reach == 3

@@ -24,7 +24,7 @@ NOW = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
 def delivery(issue) -> Delivery:
     mailing_list = MailingListFactory()
     ContactFactory(subscribed_to=[mailing_list])
-    campaign = campaign_create(page=issue, mailing_list=mailing_list)
+    campaign = campaign_create(page=issue, lists=[mailing_list])
     campaign_prepare(campaign_id=campaign.pk)
     return Delivery.objects.get(campaign=campaign)
 

@@ -1,4 +1,4 @@
-"""Send a newsletter issue to a mailing list from the command line."""
+"""Send a newsletter issue to mailing lists and segments from the command line."""
 
 from __future__ import annotations
 
@@ -8,19 +8,32 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Page
 
-from newsletter.models import MailingList
+from newsletter.models import MailingList, Segment
 from newsletter.reach.metrics import campaign_summary
 from newsletter.sending.campaigns import campaign_create, campaign_start
 
 
 class Command(BaseCommand):
-    help = "Create a campaign for a page and a mailing list, and start sending it."
+    help = (
+        "Create a campaign for a page, mailing lists and segments, and start "
+        "sending it."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "page", help="The page id, or the slug of the source-language page."
         )
-        parser.add_argument("mailing_list", help="The slug of the mailing list.")
+        parser.add_argument(
+            "lists", nargs="*", metavar="LIST", help="Slugs of mailing lists."
+        )
+        parser.add_argument(
+            "--segment",
+            action="append",
+            default=[],
+            dest="segments",
+            metavar="NAME",
+            help="The name of a segment (repeat for several).",
+        )
         parser.add_argument(
             "--wait",
             type=int,
@@ -30,22 +43,34 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, page: str, mailing_list: str, wait: int, **options: Any
+        self,
+        *args: Any,
+        page: str,
+        lists: list[str],
+        segments: list[str],
+        wait: int,
+        **options: Any,
     ) -> None:
         lookup = {"pk": int(page)} if page.isdigit() else {"slug": page}
         source = Page.objects.filter(**lookup).order_by("pk").first()
         if source is None:
             raise CommandError(f"No page {page!r}.")
-        target = MailingList.objects.filter(slug=mailing_list).first()
-        if target is None:
-            raise CommandError(f"No mailing list {mailing_list!r}.")
+        targets = list(MailingList.objects.filter(slug__in=lists))
+        unknown = set(lists) - {target.slug for target in targets}
+        if unknown:
+            raise CommandError(f"No mailing list {', '.join(sorted(unknown))!r}.")
+        chosen = list(Segment.objects.filter(name__in=segments))
+        unknown = set(segments) - {segment.name for segment in chosen}
+        if unknown:
+            raise CommandError(f"No segment {', '.join(sorted(unknown))!r}.")
         try:
-            campaign = campaign_create(page=source, mailing_list=target)
-        except ValueError as exc:
+            campaign = campaign_create(page=source, lists=targets, segments=chosen)
+            status = campaign_start(campaign=campaign)
+        except ValueError as exc:  # CampaignActionError is a ValueError
             raise CommandError(str(exc)) from exc
-        campaign_start(campaign=campaign)
+        audience = ", ".join([t.name for t in targets] + [s.name for s in chosen])
         self.stdout.write(
-            f"Campaign {campaign.pk} queued: {campaign.name!r} to {target.name!r}."
+            f"Campaign {campaign.pk} {status}: {campaign.name!r} to {audience}."
         )
         deadline = time.monotonic() + wait
         while wait:

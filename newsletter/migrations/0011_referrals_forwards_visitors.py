@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletter', '0008_tracking_links_daily_counts'),
+        ('newsletter', '0010_campaign_send_approve_roles'),
     ]
 
     operations = [
