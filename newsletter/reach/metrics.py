@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -131,10 +132,15 @@ class ReachFigures:
 
 
 def sent_deliveries(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> QuerySet[Delivery]:
-    """Return deliveries handed to the provider in [start, end)."""
+    """Return deliveries handed to the provider in [start, end), of ``campaign_ids`` if given."""
     rows = Delivery.objects.filter(status=Delivery.Status.SENT)
+    if campaign_ids is not None:
+        rows = rows.filter(campaign_id__in=campaign_ids)
     if start is not None:
         rows = rows.filter(sent_at__gte=start)
     if end is not None:
@@ -165,10 +171,17 @@ def focal_point_parliaments() -> int:
 
 
 def reach_figures(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> ReachFigures:
-    """Return the reach of mail sent in [start, end), per DESIGN.md's definitions."""
-    sent = sent_deliveries(start=start, end=end)
+    """Return the reach of mail sent in [start, end), per DESIGN.md's definitions.
+
+    With ``campaign_ids``, only the mail of those campaigns counts (focal points,
+    which do not depend on mail, stay as they are).
+    """
+    sent = sent_deliveries(start=start, end=end, campaign_ids=campaign_ids)
     reached = delivered(sent).filter(contact__kind__in=MEMBERS_OF_PARLIAMENT)
     engaged = reached.filter(
         events__kind__in=(TrackingEvent.Kind.OPENED, TrackingEvent.Kind.CLICKED),
@@ -206,16 +219,21 @@ def reach_figures(
         focal_point_parliaments=focal_point_parliaments(),
         machine_reasons=reasons,
         target=ReachTarget.current(),
-        rows=engagement_by_campaign_language(start=start, end=end),
+        rows=engagement_by_campaign_language(
+            start=start, end=end, campaign_ids=campaign_ids
+        ),
         **totals,
     )
 
 
 def engagement_by_campaign_language(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> list[EngagementRow]:
     """Return, per campaign and language, what was delivered and opened or clicked by people and machines."""
-    sent = sent_deliveries(start=start, end=end)
+    sent = sent_deliveries(start=start, end=end, campaign_ids=campaign_ids)
     reached = {
         (row["campaign_id"], row["language"]): row["n"]
         for row in delivered(sent)
