@@ -16,13 +16,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
 from wagtail.models import Page
 
 from cms.models import EventPage, ReportBackPackPage
+from newsletter.formatting import format_number
 from newsletter.models import Campaign
 from newsletter.reach.charts import reach_map, reach_over_time
 from newsletter.reach.dashboard import ReachScope, dashboard
@@ -164,6 +165,18 @@ def _form(request: HttpRequest) -> ReachFilterForm:
     return ReachFilterForm(request.GET if request.GET else {})
 
 
+def _country_figure(country: str, count: int) -> str:
+    return ngettext(
+        "%(country)s: %(count)s MP reached",
+        "%(country)s: %(count)s MPs reached",
+        count,
+    ) % {"country": country, "count": format_number(count, language=_language())}
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 @require_GET
 def reach_dashboard_view(request: HttpRequest) -> HttpResponse:
     """Show the reach against the targets, a map, a chart and the tables."""
@@ -173,7 +186,7 @@ def reach_dashboard_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return TemplateResponse(request, TEMPLATE, {"form": form}, status=400)
     board = dashboard(form.scope())
-    language = translation.get_language() or settings.LANGUAGE_CODE
+    language = _language()
     return TemplateResponse(
         request,
         TEMPLATE,
@@ -185,7 +198,7 @@ def reach_dashboard_view(request: HttpRequest) -> HttpResponse:
                 ((row.country, row.direct_reach) for row in board.countries),
                 language=language,
                 title=gettext("MPs reached directly, by country"),
-                unit=gettext("MPs"),
+                describe=_country_figure,
             ),
             "timeline_svg": reach_over_time(
                 board.timeline.points,

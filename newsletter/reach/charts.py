@@ -10,7 +10,7 @@ show, and the dashboard gives every figure in a table as well.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -86,8 +86,19 @@ def _drop_scripts(root: Any) -> Any:
     return root
 
 
+def _titles_first(root: Any) -> Any:
+    """Make each shape's ``<title>`` its first child, the place SVG gives it a name."""
+    for parent in list(root.iter()):
+        for title in parent.findall("title"):
+            parent.remove(title)
+            title.attrib.clear()
+            parent.insert(0, title)
+    return root
+
+
 def _render(chart: Any, *, title: str) -> str:
     chart.add_xml_filter(_drop_scripts)
+    chart.add_xml_filter(_titles_first)
     svg = chart.render(is_unicode=True)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
 
@@ -103,12 +114,16 @@ def _no_script(**config: Any) -> dict[str, Any]:
 
 
 def reach_map(
-    values: Iterable[tuple[str, int]], *, language: str, title: str, unit: str
+    values: Iterable[tuple[str, int]],
+    *,
+    language: str,
+    title: str,
+    describe: Callable[[str, int], str],
 ) -> str:
     """Return an SVG map of Europe shaded by ``values`` ((ISO code, figure) pairs).
 
-    Each shaded country gets a ``<title>``: its name in ``language`` and the
-    figure, written "<country>: <figure> <unit>".
+    Each shaded country gets a ``<title>``: ``describe(name, figure)``, with
+    the country named in ``language``.
     """
     chart = EuropeMap(
         **_no_script(
@@ -126,8 +141,7 @@ def reach_map(
     shaded = [
         {
             "value": (code.lower(), value),
-            "tooltip": f"{country_name(code, language=language)}: "
-            f"{format_number(value, language=language)} {unit}",
+            "tooltip": describe(country_name(code, language=language), value),
         }
         for code, value in values
         if code and value

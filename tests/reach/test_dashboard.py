@@ -142,7 +142,9 @@ def test_a_focal_point_parliament_with_no_mail_is_listed_with_zero_reach(
 def test_the_mp_table(ledger) -> None:
     board = dashboard(ReachScope())
     keys = [column.key for column in mp_columns()]
-    rows = {row.contact_id: dict(zip(keys, row.cells, strict=True)) for row in board.mps}
+    rows = {
+        row.contact_id: dict(zip(keys, row.cells, strict=True)) for row in board.mps
+    }
     people = ledger.people
 
     assert people["ngo"].pk not in rows
@@ -167,7 +169,11 @@ def test_the_campaign_and_language_tables(ledger) -> None:
     languages = {row.language: row for row in board.languages}
 
     newsletter = campaigns["Newsletter 1"]
-    assert (newsletter.sent, newsletter.delivered, newsletter.direct_reach) == (10, 9, 8)
+    assert (newsletter.sent, newsletter.delivered, newsletter.direct_reach) == (
+        10,
+        9,
+        8,
+    )
     assert newsletter.languages == 4
     pack = campaigns["Bucharest pack"]
     assert (pack.sent, pack.delivered, pack.direct_reach) == (4, 4, 4)
@@ -182,7 +188,9 @@ def test_over_time_by_month_and_by_week(ledger) -> None:
     months = dashboard(ReachScope()).timeline
 
     assert months.unit == "month"
-    assert [(p.start, p.direct_reach, p.engaged_direct_reach) for p in months.points] == [
+    assert [
+        (p.start, p.direct_reach, p.engaged_direct_reach) for p in months.points
+    ] == [
         (datetime.date(2026, 10, 1), 8, 3),
         (datetime.date(2026, 11, 1), 4, 2),
     ]
