@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
 
 from newsletter.reach.dashboard import ReachScope, dashboard, mp_columns
 from newsletter.reach.metrics import reach_figures
@@ -258,3 +259,16 @@ def test_the_dashboard_makes_the_same_few_queries_however_many_rows(ledger) -> N
     # reach_figures makes 10 (3 of them for the campaign and language rows);
     # the tables 6: countries, parliaments (2), MPs, languages, over time.
     assert few == 16
+
+
+def test_reach_report_writes_the_xlsx_workbook(ledger, tmp_path) -> None:
+    target = tmp_path / "reach.xlsx"
+    out = io.StringIO()
+    call_command(
+        "reach_report", "--from", "2026-11-01", "--xlsx", str(target), stdout=out
+    )
+
+    summary = list(load_workbook(target)["Reach"].iter_rows(values_only=True))
+    assert ("Direct reach (MPs)", 4, 100) in summary
+    assert ("Focal-point parliaments", 2, 8) in summary
+    assert out.getvalue() == f"Wrote {target}\n"
