@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
@@ -166,11 +166,10 @@ def _form(request: HttpRequest) -> ReachFilterForm:
 
 
 def _country_figure(country: str, count: int) -> str:
-    return ngettext(
-        "%(country)s: %(count)s MP reached",
-        "%(country)s: %(count)s MPs reached",
-        count,
-    ) % {"country": country, "count": format_number(count, language=_language())}
+    return gettext("%(country)s: %(count)s (MPs reached directly)") % {
+        "country": country,
+        "count": format_number(count, language=_language()),
+    }
 
 
 def _language() -> str:
@@ -208,8 +207,8 @@ def reach_dashboard_view(request: HttpRequest) -> HttpResponse:
                 series=[
                     ("direct_reach", gettext("MPs reached directly")),
                     ("engaged_direct_reach", gettext("MPs who opened or clicked")),
-                    ("human_opens", gettext("Opens by people")),
-                    ("machine_opens", gettext("Opens by machines")),
+                    ("human_opens", gettext("Opened by people")),
+                    ("machine_opens", gettext("Opened by machines")),
                 ],
             ),
         },

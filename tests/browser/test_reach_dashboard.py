@@ -22,7 +22,10 @@ SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
 
 
 def test_the_dashboard_renders_its_map_and_chart_and_both_files_download(
-    browser, live_server, django_user_model, ledger  # noqa: F811
+    browser,
+    live_server,
+    django_user_model,
+    ledger,  # noqa: F811
 ) -> None:
     secretary = django_user_model.objects.create_user(
         "sam", "sam@example.org", "a-long-password"
@@ -58,7 +61,9 @@ def test_the_dashboard_renders_its_map_and_chart_and_both_files_download(
     shaded = page.locator('[data-chart="map"] g.country.series')
     assert shaded.count() == 5  # DE, FR, RO, PL, ES
     germany = page.locator('[data-chart="map"] g.de.series')
-    assert germany.locator("title").text_content() == "Germany: 3 MPs reached"
+    assert (
+        germany.locator("title").text_content() == "Germany: 3 (MPs reached directly)"
+    )
     fill = germany.locator("path").first.evaluate("e => getComputedStyle(e).fill")
     unreached = page.locator('[data-chart="map"] g.it path').first.evaluate(
         "e => getComputedStyle(e).fill"

@@ -35,8 +35,8 @@ def test_the_secretariat_sees_the_dashboard_with_its_map_and_chart(
     html = response.content.decode()
     assert 'data-chart="map"' in html and 'data-chart="timeline"' in html
     # Germany shaded, with its name and figure as the country's title.
-    assert "<title>Germany: 3 MPs reached</title>" in html
-    assert "<title>Poland: 1 MP reached</title>" in html
+    assert "<title>Germany: 3 (MPs reached directly)</title>" in html
+    assert "<title>Poland: 1 (MPs reached directly)</title>" in html
     # Nothing is loaded from elsewhere: pygal's tooltip script is left out.
     assert "<script" not in response.context["map_svg"]
     assert "kozea.github.io" not in html
