@@ -7,13 +7,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path, re_path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets import Button
 from wagtail.models import Page
 
+from cms.reach_dashboard import can_view_reach, reach_dashboard_view, reach_export_view
 from cms.roles import is_source_page, is_translator_only
 from cms.views import mail_preview_view, translation_status_view
 from newsletter.admin.campaigns import can_send
@@ -125,3 +126,31 @@ def send_listing_button(
     page: Page, user: Any, next_url: str | None = None
 ) -> Iterator[Button]:
     yield from _send_button(page, user, priority=13)
+
+
+@hooks.register("register_admin_urls")
+def reach_urls() -> list[Any]:
+    return [
+        path("reach/", reach_dashboard_view, name="cms_reach_dashboard"),
+        re_path(
+            r"^reach/export/(?P<file_format>csv|xlsx)/$",
+            reach_export_view,
+            name="cms_reach_export",
+        ),
+    ]
+
+
+class ReachMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return can_view_reach(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def reach_menu_item() -> MenuItem:
+    return ReachMenuItem(
+        _("Reach"),
+        reverse("cms_reach_dashboard"),
+        name="reach",
+        icon_name="view",
+        order=260,
+    )

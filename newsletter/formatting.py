@@ -25,6 +25,11 @@ def format_date(value: date | datetime, *, language: str, style: str = "long") -
     return dates.format_date(value, format=style, locale=babel_locale(language))
 
 
+def format_month(value: date | datetime, *, language: str) -> str:
+    """Return the month and year of ``value`` in ``language``, e.g. "Nov 2026"."""
+    return dates.format_skeleton("yMMM", value, locale=babel_locale(language))
+
+
 def format_date_range(start: date, end: date, *, language: str) -> str:
     """Return the range from ``start`` to ``end``, written as ``language`` writes ranges."""
     return dates.format_interval(

@@ -86,6 +86,17 @@ def country_name(code: str, *, language: str | None = None) -> str:
     return names.get(code) or _territories("en").get(code, code)
 
 
+@cache
+def _languages(language: str) -> dict[str, str]:
+    return dict(Locale.parse(translation.to_locale(language)).languages)
+
+
+def language_name(code: str, *, language: str | None = None) -> str:
+    """Return the name of the language ``code`` in ``language`` (default: the active one)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    return _languages(language).get(code) or _languages("en").get(code, code)
+
+
 def country_choices() -> list[tuple[str, str]]:
     """Return (code, name) pairs for every country, named in English for storage."""
     return sorted(

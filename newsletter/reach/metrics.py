@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,10 +163,15 @@ class ReachFigures:
 
 
 def sent_deliveries(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> QuerySet[Delivery]:
-    """Return deliveries handed to the provider in [start, end)."""
+    """Return deliveries handed to the provider in [start, end), of ``campaign_ids`` if given."""
     rows = Delivery.objects.filter(status=Delivery.Status.SENT)
+    if campaign_ids is not None:
+        rows = rows.filter(campaign_id__in=campaign_ids)
     if start is not None:
         rows = rows.filter(sent_at__gte=start)
     if end is not None:
@@ -196,10 +202,17 @@ def focal_point_parliaments() -> int:
 
 
 def reach_figures(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> ReachFigures:
-    """Return the reach of mail sent in [start, end), per DESIGN.md's definitions."""
-    sent = sent_deliveries(start=start, end=end)
+    """Return the reach of mail sent in [start, end), per DESIGN.md's definitions.
+
+    With ``campaign_ids``, only the mail of those campaigns counts (focal points,
+    which do not depend on mail, stay as they are).
+    """
+    sent = sent_deliveries(start=start, end=end, campaign_ids=campaign_ids)
     reached = delivered(sent).filter(contact__kind__in=MEMBERS_OF_PARLIAMENT)
     engaged = reached.filter(
         events__kind__in=(TrackingEvent.Kind.OPENED, TrackingEvent.Kind.CLICKED),
@@ -237,9 +250,11 @@ def reach_figures(
         focal_point_parliaments=focal_point_parliaments(),
         machine_reasons=reasons,
         target=ReachTarget.current(),
-        rows=engagement_by_campaign_language(start=start, end=end),
+        rows=engagement_by_campaign_language(
+            start=start, end=end, campaign_ids=campaign_ids
+        ),
         **totals,
-        **_indirect_totals(start=start, end=end),
+        **_indirect_totals(start=start, end=end, campaign_ids=campaign_ids),
     )
 
 
@@ -254,8 +269,20 @@ def definitions() -> dict[str, str]:
 
 
 def _within(
-    rows: QuerySet[Any], field_name: str, start: datetime | None, end: datetime | None
+    rows: QuerySet[Any],
+    field_name: str,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    delivery: str = "referral__delivery",
+    campaign_ids: Collection[int] | None = None,
 ) -> QuerySet[Any]:
+    """Return ``rows`` with ``field_name`` in [start, end), of ``campaign_ids`` if given.
+
+    ``delivery`` is the path from a row to the MP's delivery it is attributed to.
+    """
+    if campaign_ids is not None:
+        rows = rows.filter(**{f"{delivery}__campaign_id__in": campaign_ids})
     if start is not None:
         rows = rows.filter(**{f"{field_name}__gte": start})
     if end is not None:
@@ -263,17 +290,26 @@ def _within(
     return rows
 
 
-def _forward_copies(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+def _forward_copies(
+    start: datetime | None,
+    end: datetime | None,
+    campaign_ids: Collection[int] | None = None,
+) -> QuerySet[Any]:
     """Return the colleagues' copies handed over in [start, end)."""
     return _within(
         ForwardRecipient.objects.filter(status=ForwardRecipient.Status.SENT),
         "sent_at",
         start,
         end,
+        campaign_ids=campaign_ids,
     )
 
 
-def _forward_readers(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+def _forward_readers(
+    start: datetime | None,
+    end: datetime | None,
+    campaign_ids: Collection[int] | None = None,
+) -> QuerySet[Any]:
     """Return the copies first opened by a person in [start, end)."""
     return _within(
         ForwardRecipient.objects.filter(
@@ -282,20 +318,30 @@ def _forward_readers(start: datetime | None, end: datetime | None) -> QuerySet[A
         "opened_at",
         start,
         end,
+        campaign_ids=campaign_ids,
     )
 
 
-def _human_visitors(start: datetime | None, end: datetime | None) -> QuerySet[Any]:
+def _human_visitors(
+    start: datetime | None,
+    end: datetime | None,
+    campaign_ids: Collection[int] | None = None,
+) -> QuerySet[Any]:
     """Return the human visitors (with a key) first seen in [start, end)."""
     return _within(
         ReferralVisitor.objects.filter(is_machine=False).exclude(visitor_key=""),
         "first_seen",
         start,
         end,
+        campaign_ids=campaign_ids,
     )
 
 
-def _estimates(start: datetime | None, end: datetime | None) -> dict[int, int]:
+def _estimates(
+    start: datetime | None,
+    end: datetime | None,
+    campaign_ids: Collection[int] | None = None,
+) -> dict[int, int]:
     """Return, per MP contact id, the estimated readers of mail-client forwards in [start, end).
 
     Per delivery of an MP, the human devices that loaded its pixel are taken
@@ -304,9 +350,14 @@ def _estimates(start: datetime | None, end: datetime | None) -> dict[int, int]:
     """
     own = settings.RELAY_ESTIMATE_OWN_DEVICES
     seen: dict[tuple[int, int], list[datetime]] = defaultdict(list)
-    for delivery_id, contact_id, first_seen in OpenDevice.objects.filter(
+    devices = OpenDevice.objects.filter(
         is_machine=False, delivery__contact__kind__in=MEMBERS_OF_PARLIAMENT
-    ).values_list("delivery_id", "delivery__contact_id", "first_seen"):
+    )
+    if campaign_ids is not None:
+        devices = devices.filter(delivery__campaign_id__in=campaign_ids)
+    for delivery_id, contact_id, first_seen in devices.values_list(
+        "delivery_id", "delivery__contact_id", "first_seen"
+    ):
         seen[(delivery_id, contact_id)].append(first_seen)
     per_mp: dict[int, int] = defaultdict(int)
     for (_delivery_id, contact_id), stamps in seen.items():
@@ -316,14 +367,24 @@ def _estimates(start: datetime | None, end: datetime | None) -> dict[int, int]:
     return dict(per_mp)
 
 
-def _indirect_totals(*, start: datetime | None, end: datetime | None) -> dict[str, int]:
-    copies = _forward_copies(start, end)
-    readers = _forward_readers(start, end).values("address_key").distinct().count()
-    visitors = _human_visitors(start, end)
+def _indirect_totals(
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    campaign_ids: Collection[int] | None = None,
+) -> dict[str, int]:
+    copies = _forward_copies(start, end, campaign_ids)
+    readers = (
+        _forward_readers(start, end, campaign_ids)
+        .values("address_key")
+        .distinct()
+        .count()
+    )
+    visitors = _human_visitors(start, end, campaign_ids)
     shared = visitors.values("visitor_key").distinct().count()
     return {
         "indirect_reach": readers + shared,
-        "indirect_estimated": sum(_estimates(start, end).values()),
+        "indirect_estimated": sum(_estimates(start, end, campaign_ids).values()),
         "forwards_sent": copies.values("forward_id").distinct().count(),
         "forward_recipients": copies.count(),
         "forward_readers": readers,
@@ -342,6 +403,7 @@ def _indirect_totals(*, start: datetime | None, end: datetime | None) -> dict[st
                 "first_seen",
                 start,
                 end,
+                campaign_ids=campaign_ids,
             ).values_list("visits", flat=True)
         ),
     }
@@ -368,22 +430,26 @@ class MpIndirectRow:
 
 
 def indirect_by_mp(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> list[MpIndirectRow]:
     """Return, per MP with mail or indirect reach in [start, end), their indirect reach.
 
     Sorted by confirmed indirect reach, then name. A visitor of two MPs'
     links counts for each of them, once in the total (``reach_figures``).
     """
+    sent = sent_deliveries(start=start, end=end, campaign_ids=campaign_ids)
     received = dict(
-        delivered(sent_deliveries(start=start, end=end))
+        delivered(sent)
         .filter(contact__kind__in=MEMBERS_OF_PARLIAMENT)
         .values_list("contact_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
     opened = dict(
-        delivered(sent_deliveries(start=start, end=end))
+        delivered(sent)
         .filter(
             contact__kind__in=MEMBERS_OF_PARLIAMENT,
             events__kind__in=(TrackingEvent.Kind.OPENED, TrackingEvent.Kind.CLICKED),
@@ -394,23 +460,23 @@ def indirect_by_mp(
         .order_by()
     )
     mp = "referral__delivery__contact_id"
-    copies = _forward_copies(start, end)
+    copies = _forward_copies(start, end, campaign_ids)
     forwards = dict(
         copies.values_list(mp).annotate(n=Count("forward_id", distinct=True)).order_by()
     )
     recipients = dict(copies.values_list(mp).annotate(n=Count("pk")).order_by())
     readers = dict(
-        _forward_readers(start, end)
+        _forward_readers(start, end, campaign_ids)
         .values_list(mp)
         .annotate(n=Count("address_key", distinct=True))
         .order_by()
     )
     keys: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for contact_id, kind, key in _human_visitors(start, end).values_list(
+    for contact_id, kind, key in _human_visitors(start, end, campaign_ids).values_list(
         mp, "referral__kind", "visitor_key"
     ):
         keys[contact_id][kind].add(key)
-    estimates = _estimates(start, end)
+    estimates = _estimates(start, end, campaign_ids)
     ids = set(received) | set(forwards) | set(keys) | set(estimates)
     contacts = {
         c.pk: c
@@ -447,10 +513,13 @@ def indirect_by_mp(
 
 
 def engagement_by_campaign_language(
-    *, start: datetime | None = None, end: datetime | None = None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_ids: Collection[int] | None = None,
 ) -> list[EngagementRow]:
     """Return, per campaign and language, what was delivered and opened or clicked by people and machines."""
-    sent = sent_deliveries(start=start, end=end)
+    sent = sent_deliveries(start=start, end=end, campaign_ids=campaign_ids)
     reached = {
         (row["campaign_id"], row["language"]): row["n"]
         for row in delivered(sent)

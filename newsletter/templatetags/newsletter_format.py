@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import translation
 
 from newsletter import formatting
+from newsletter.locales import country_name, language_name
 
 register = template.Library()
 
@@ -26,6 +27,14 @@ def format_date(value: date | datetime | None, style: str = "long") -> str:
 
 
 @register.filter
+def format_month(value: date | datetime | None) -> str:
+    """Format a month and year in the active language: ``{{ value|format_month }}``."""
+    if not isinstance(value, date):
+        return ""
+    return formatting.format_month(value, language=_language())
+
+
+@register.filter
 def format_date_range(start: date, end: date) -> str:
     """Format a range of dates in the active language: ``{{ start|format_date_range:end }}``."""
     return formatting.format_date_range(start, end, language=_language())
@@ -37,3 +46,15 @@ def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
     return formatting.format_number(value, language=_language())
+
+
+@register.filter
+def country_label(code: str | None) -> str:
+    """Name an ISO country code in the active language: ``{{ "DE"|country_label }}``."""
+    return country_name(code, language=_language()) if code else ""
+
+
+@register.filter
+def language_label(code: str | None) -> str:
+    """Name a language code in the active language: ``{{ "de"|language_label }}``."""
+    return language_name(code, language=_language()) if code else ""

@@ -1,4 +1,4 @@
-"""Print the reach figures against their targets, or write them as CSV."""
+"""Print the reach figures against their targets, or write them as CSV or XLSX."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsletter.reach.exports import reach_csv, target_lines
+from newsletter.reach.dashboard import ReachScope, dashboard
+from newsletter.reach.exports import reach_csv, reach_xlsx, target_lines
 from newsletter.reach.metrics import definitions, reach_figures
 
 
@@ -20,7 +21,10 @@ def _day(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Print the reach figures against the targets; --csv writes them to a file."
+    help = (
+        "Print the reach figures against the targets; --csv or --xlsx writes them "
+        "to a file."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -32,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--csv", metavar="PATH", help="Write the figures as CSV here ('-': stdout)."
         )
+        parser.add_argument(
+            "--xlsx",
+            metavar="PATH",
+            help="Write the figures and the dashboard's tables as an XLSX workbook here.",
+        )
 
     def handle(
         self,
@@ -39,11 +48,19 @@ class Command(BaseCommand):
         start: str | None,
         end: str | None,
         csv: str | None,
+        xlsx: str | None = None,
         **options: Any,
     ) -> None:
-        figures = reach_figures(
+        scope = ReachScope(
             start=_day(start) if start else None, end=_day(end) if end else None
         )
+        if xlsx:
+            if xlsx == "-" or csv:
+                raise CommandError("--xlsx needs a file path, and no --csv beside it.")
+            Path(xlsx).write_bytes(reach_xlsx(dashboard(scope)))
+            self.stdout.write(f"Wrote {xlsx}")
+            return
+        figures = reach_figures(start=scope.start, end=scope.end)
         if csv == "-":
             self.stdout.write(reach_csv(figures), ending="")
             return
