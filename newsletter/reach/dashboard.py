@@ -110,7 +110,7 @@ class TargetProgress:
 
     key: str
     label: Promise
-    value: int | None  # None: not measured, shown as such and never as 0
+    value: int
     target: int
     # Shown beside the figure, never added to it (indirect reach estimates).
     estimate: int | None = None

@@ -75,7 +75,9 @@ def test_the_dashboard_renders_its_map_and_chart_and_both_files_download(
     assert page.locator('[data-chart="timeline"] path.line').count() >= 4
     progress = page.locator('[data-target="direct_mps"] [role=progressbar]')
     assert progress.get_attribute("aria-valuenow") == "8"
-    assert "Not measured yet" in page.locator('[data-target="indirect"]').inner_text()
+    indirect = page.locator('[data-target="indirect"]')
+    assert indirect.locator("[role=progressbar]").get_attribute("aria-valuenow") == "0"
+    assert "Estimated, not included: 0" in indirect.inner_text()
     # Nothing of the dashboard comes from elsewhere (Wagtail's own user
     # avatars are Gravatar's unless WAGTAIL_GRAVATAR_PROVIDER_URL is None).
     assert [url for url in outside if "gravatar.com" not in url] == []

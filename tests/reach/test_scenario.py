@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from newsletter.reach.exports import reach_csv
 from newsletter.reach.metrics import definitions, indirect_by_mp, reach_figures
@@ -121,3 +123,56 @@ def test_the_per_mp_breakdown_adds_up_to_the_confirmed_figures(scenario) -> None
     # Sorted by confirmed indirect reach.
     reach = [row.indirect_reach for row in indirect_by_mp()]
     assert reach == sorted(reach, reverse=True)
+
+
+def test_the_dashboard_and_the_xlsx_show_exactly_the_expected_figures(
+    scenario, secretariat_client
+) -> None:
+    expected = scenario.expected
+    start, end = _period()
+    query = {"start": start, "end": end}
+
+    response = secretariat_client.get("/admin/reach/", query)
+
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert {key: getattr(board.figures, key) for key in expected} == expected
+    bars = {item.key: item for item in board.targets}
+    assert (bars["direct_mps"].value, bars["direct_mps"].target) == (
+        expected["direct_reach"],
+        100,
+    )
+    assert bars["countries"].value == expected["countries_reached"]
+    assert bars["focal_point_parliaments"].value == expected["focal_point_parliaments"]
+    assert (bars["indirect"].value, bars["indirect"].estimate) == (
+        expected["indirect_reach"],
+        expected["indirect_estimated"],
+    )
+    page = response.content.decode()
+    for key, figure in (
+        ("direct_mps", "direct_reach"),
+        ("countries", "countries_reached"),
+        ("indirect", "indirect_reach"),
+        ("focal_point_parliaments", "focal_point_parliaments"),
+    ):
+        assert re.search(
+            rf'data-target="{key}".*?aria-valuenow="{expected[figure]}"', page, re.S
+        ), key
+    assert f"Estimated, not included: {expected['indirect_estimated']}" in page
+    # The MP table adds up to the confirmed figure, the estimate kept apart.
+    keys = [column.key for column in board.mp_columns]
+    mps = [dict(zip(keys, row.cells, strict=True)) for row in board.mps]
+    assert len(mps) == expected["direct_reach"]
+    assert sum(row["recipients_opened"] for row in mps) == expected["forward_readers"]
+    assert sum(row["estimated"] for row in mps) == expected["indirect_estimated"]
+
+    download = secretariat_client.get("/admin/reach/export/xlsx/", query)
+
+    assert download.status_code == 200
+    summary = list(
+        load_workbook(io.BytesIO(download.content))["Reach"].iter_rows(values_only=True)
+    )
+    for key, value in expected.items():
+        assert (LABELS[key], value, TARGETS.get(key)) in summary, key
+    for text in definitions().values():
+        assert (text, None, None) in summary
