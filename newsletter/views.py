@@ -49,7 +49,7 @@ from newsletter.models import ConsentRecord, Contact, Delivery, MailingList, Ref
 from newsletter.sending.forwards import ForwardRefused, forward_request
 from newsletter.sending.outbox import outbox_list, outbox_read
 from newsletter.sending.passon import forward_url
-from newsletter.tracking.events import click_record, open_record
+from newsletter.tracking.events import click_record, open_record_for_token
 from newsletter.tracking.links import link_for_click
 from newsletter.tracking.referrals import (
     VISITOR_COOKIE,
@@ -69,6 +69,7 @@ from newsletter.tracking.tokens import (
     TOKEN_PATTERN,
     confirm_tracking_requested,
     contact_for_preferences_token,
+    delivery_for_hit,
     delivery_for_token,
 )
 
@@ -85,14 +86,13 @@ PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAA
 @require_GET
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     """Record an open for the delivery behind ``token`` and answer a 1x1 GIF."""
-    delivery = delivery_for_token(token)
-    if delivery is None:
-        raise Http404
-    open_record(
-        delivery=delivery,
+    recorded = open_record_for_token(
+        token=token,
         user_agent=request.headers.get("User-Agent", ""),
         client=_client(request),
     )
+    if recorded is None:
+        raise Http404
     return HttpResponse(PIXEL_GIF, content_type="image/gif")
 
 
@@ -105,7 +105,7 @@ def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
     The target is only ever the URL stored in the campaign's link map: any
     unknown token, link id, or link of another campaign gets a plain 404.
     """
-    delivery = delivery_for_token(token)
+    delivery = delivery_for_hit(token)
     link = (
         None
         if delivery is None

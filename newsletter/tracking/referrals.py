@@ -17,7 +17,7 @@ import unicodedata
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -271,6 +271,49 @@ def open_device_record(
     except IntegrityError:
         return False
     return True
+
+
+def open_device_record_for_token(
+    *, token: str, user_agent: str, client: str, is_machine: bool
+) -> bool:
+    """Remember the device that loaded the pixel of delivery ``token``, for MPs only.
+
+    The pixel's fast path: one INSERT ... SELECT that finds the delivery, checks
+    that its reader is an MP who consents to tracking and skips a device already
+    known (the unique constraint), without reading the rows first. Returns
+    whether a device was added.
+    """
+    device, delivery, contact = OpenDevice._meta, Delivery._meta, Contact._meta
+    name = connection.ops.quote_name
+    # Names from the models' _meta, every value a parameter.
+    sql = (
+        f"INSERT INTO {name(device.db_table)} "  # noqa: S608
+        f"({name(device.get_field('delivery').column)}, "
+        f"{name(device.get_field('fingerprint').column)}, "
+        f"{name(device.get_field('is_machine').column)}, "
+        f"{name(device.get_field('first_seen').column)}) "
+        f"SELECT d.{name(delivery.pk.column)}, %s, %s, %s "
+        f"FROM {name(delivery.db_table)} d "
+        f"JOIN {name(contact.db_table)} c "
+        f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
+        f"WHERE d.{name(delivery.get_field('token').column)} = %s "
+        f"AND c.{name(contact.get_field('tracking_consent').column)} "
+        f"AND c.{name(contact.get_field('kind').column)} IN (%s, %s) "
+        "ON CONFLICT DO NOTHING"
+    )
+    first_seen = device.get_field("first_seen").get_db_prep_save(
+        timezone.now(), connection
+    )
+    params = [
+        device_fingerprint(user_agent=user_agent, client=client),
+        is_machine,
+        first_seen,
+        token,
+        *PASSING_ON_KINDS,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount)
 
 
 def estimated_readers(first_seen: list[datetime], *, own: int) -> list[datetime]:
