@@ -183,6 +183,9 @@ STORAGES = {
 }
 
 WAGTAIL_SITE_NAME = env_str("RELAY_SITE_NAME", "Relay")
+# No avatars from Gravatar: the admin would send a hash of each user's address
+# to a third party on every page, and nothing is fetched from elsewhere.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 RELAY_BASE_URL = env_str("RELAY_BASE_URL", "http://localhost:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = RELAY_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
