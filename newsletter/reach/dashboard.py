@@ -25,6 +25,8 @@ from .metrics import (
     NOT_DELIVERED,
     MpIndirectRow,
     ReachFigures,
+    engagement,
+    engagement_counts,
     indirect_by_mp,
     reach_figures,
     sent_deliveries,
@@ -50,28 +52,6 @@ MACHINE_REASONS: dict[str, Promise] = {
     machine.SCANNER_AGENT: _("Known link scanner or HTTP client"),
     machine.SCANNER_BURST: _("Several links clicked within seconds of delivery"),
 }
-
-
-def _engagement(kind: str, *, machine: bool) -> Q:
-    return Q(events__kind=kind, events__is_machine=machine)
-
-
-def _engagement_counts() -> dict[str, Count]:
-    """Return distinct deliveries opened or clicked by people and by machines."""
-    return {
-        "human_opens": Count(
-            "pk", distinct=True, filter=_engagement("opened", machine=False)
-        ),
-        "machine_opens": Count(
-            "pk", distinct=True, filter=_engagement("opened", machine=True)
-        ),
-        "human_clicks": Count(
-            "pk", distinct=True, filter=_engagement("clicked", machine=False)
-        ),
-        "machine_clicks": Count(
-            "pk", distinct=True, filter=_engagement("clicked", machine=True)
-        ),
-    }
 
 
 def _reach_counts() -> dict[str, Count]:
@@ -199,7 +179,7 @@ def by_country(scope: ReachScope) -> list[CountryRow]:
         .annotate(
             delivered=Count("pk", distinct=True, filter=DELIVERED),
             **_reach_counts(),
-            **_engagement_counts(),
+            **engagement_counts(),
         )
         .order_by("contact__country")
     )
@@ -335,10 +315,10 @@ def by_mp(scope: ReachScope) -> list[MpRow]:
         .annotate(
             received=Count("pk", distinct=True, filter=DELIVERED),
             opened=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=False)
+                "pk", distinct=True, filter=engagement("opened", machine=False)
             ),
             machine_opened=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=True)
+                "pk", distinct=True, filter=engagement("opened", machine=True)
             ),
         )
         .order_by("contact__country", "contact__last_name", "contact__first_name")
@@ -468,7 +448,7 @@ def by_language(scope: ReachScope) -> list[LanguageRow]:
             sent=Count("pk", distinct=True),
             delivered=Count("pk", distinct=True, filter=DELIVERED),
             direct_reach=Count("contact_id", distinct=True, filter=MP & DELIVERED),
-            **_engagement_counts(),
+            **engagement_counts(),
         )
         .order_by("language")
     )
@@ -524,10 +504,10 @@ def over_time(scope: ReachScope, *, today: date | None = None) -> TimeSeries:
         .annotate(
             **_reach_counts(),
             human_opens=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=False)
+                "pk", distinct=True, filter=engagement("opened", machine=False)
             ),
             machine_opens=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=True)
+                "pk", distinct=True, filter=engagement("opened", machine=True)
             ),
         )
         .order_by("bucket")

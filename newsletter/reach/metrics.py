@@ -184,8 +184,20 @@ def delivered(rows: QuerySet[Delivery]) -> QuerySet[Delivery]:
     return rows.exclude(outcome__state__in=NOT_DELIVERED)
 
 
-def _engagement(kind: str, *, machine: bool) -> Q:
+def engagement(kind: str, *, machine: bool) -> Q:
+    """Return the filter of deliveries with a ``kind`` event by a machine or a person."""
     return Q(events__kind=kind, events__is_machine=machine)
+
+
+def engagement_counts() -> dict[str, Count]:
+    """Return the aggregates of distinct deliveries opened or clicked, by people and machines."""
+    return {
+        f"{who}_{name}": Count(
+            "pk", distinct=True, filter=engagement(kind, machine=who == "machine")
+        )
+        for name, kind in (("opens", "opened"), ("clicks", "clicked"))
+        for who in ("human", "machine")
+    }
 
 
 def focal_point_parliaments() -> int:
@@ -219,18 +231,7 @@ def reach_figures(
         events__is_machine=False,
     )
     totals = sent.aggregate(
-        human_opens=Count(
-            "pk", distinct=True, filter=_engagement("opened", machine=False)
-        ),
-        machine_opens=Count(
-            "pk", distinct=True, filter=_engagement("opened", machine=True)
-        ),
-        human_clicks=Count(
-            "pk", distinct=True, filter=_engagement("clicked", machine=False)
-        ),
-        machine_clicks=Count(
-            "pk", distinct=True, filter=_engagement("clicked", machine=True)
-        ),
+        **engagement_counts(),
     )
     reasons = dict(
         TrackingEvent.objects.filter(delivery__in=sent, is_machine=True)
@@ -539,18 +540,7 @@ def engagement_by_campaign_language(
         sent.values("campaign_id", "campaign__name", "language")
         .annotate(
             sent=Count("pk", distinct=True),
-            human_opens=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=False)
-            ),
-            machine_opens=Count(
-                "pk", distinct=True, filter=_engagement("opened", machine=True)
-            ),
-            human_clicks=Count(
-                "pk", distinct=True, filter=_engagement("clicked", machine=False)
-            ),
-            machine_clicks=Count(
-                "pk", distinct=True, filter=_engagement("clicked", machine=True)
-            ),
+            **engagement_counts(),
         )
         .order_by("campaign_id", "language")
     )
