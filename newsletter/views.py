@@ -49,8 +49,7 @@ from newsletter.models import ConsentRecord, Contact, Delivery, MailingList, Ref
 from newsletter.sending.forwards import ForwardRefused, forward_request
 from newsletter.sending.outbox import outbox_list, outbox_read
 from newsletter.sending.passon import forward_url
-from newsletter.tracking.events import click_record, open_record_for_token
-from newsletter.tracking.links import link_for_click
+from newsletter.tracking.events import click_record_for_token, open_record_for_token
 from newsletter.tracking.referrals import (
     VISITOR_COOKIE,
     VISITOR_COOKIE_AGE,
@@ -69,7 +68,6 @@ from newsletter.tracking.tokens import (
     TOKEN_PATTERN,
     confirm_tracking_requested,
     contact_for_preferences_token,
-    delivery_for_hit,
     delivery_for_token,
 )
 
@@ -105,18 +103,12 @@ def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
     The target is only ever the URL stored in the campaign's link map: any
     unknown token, link id, or link of another campaign gets a plain 404.
     """
-    delivery = delivery_for_hit(token)
-    link = (
-        None
-        if delivery is None
-        else link_for_click(campaign_id=delivery.campaign_id, link_id=link_id)
+    url = click_record_for_token(
+        token=token, link_id=link_id, user_agent=request.headers.get("User-Agent", "")
     )
-    if delivery is None or link is None:
+    if url is None:
         return _not_found(request)
-    click_record(
-        delivery=delivery, link=link, user_agent=request.headers.get("User-Agent", "")
-    )
-    return HttpResponseRedirect(link.url)
+    return HttpResponseRedirect(url)
 
 
 @no_append_slash

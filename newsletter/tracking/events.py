@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import DurationField
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from newsletter.audience.consent import contact_unsubscribe_all
 from newsletter.models import (
@@ -24,7 +26,8 @@ from newsletter.models import (
 )
 
 from . import bounces, machine
-from .links import tracking_allowed
+from .hits import hit_commit_sql
+from .links import link_pk, tracking_allowed
 from .referrals import open_device_record, open_device_record_for_token
 from .tokens import TOKEN_PATTERN
 
@@ -107,13 +110,14 @@ def open_record_for_token(
         )
         name = connection.ops.quote_name
         fields = [event.get_field(key) for key in values]
+        with_commit, commit_from = hit_commit_sql()
         # Names from the models' _meta, every value a parameter.
         sql = (
-            f"INSERT INTO {name(event.db_table)} "  # noqa: S608
+            f"{with_commit}INSERT INTO {name(event.db_table)} "  # noqa: S608
             f"({name(event.get_field('delivery').column)}, "
             f"{', '.join(name(f.column) for f in fields)}) "
             f"SELECT d.{name(delivery.pk.column)}, {', '.join(['%s'] * len(fields))} "
-            f"FROM {name(delivery.db_table)} d "
+            f"FROM {commit_from}{name(delivery.db_table)} d "
             f"JOIN {name(contact.db_table)} c "
             f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
             f"WHERE d.{name(delivery.get_field('token').column)} = %s "
@@ -136,36 +140,148 @@ def open_record_for_token(
     return False if Delivery.objects.filter(token=token).exists() else None
 
 
-@transaction.atomic(durable=True)
-def click_record(
-    *, delivery: Delivery, link: Link, user_agent: str = ""
-) -> TrackingEvent | None:
-    """Record a click of ``link`` through the redirect; return the event.
+def click_record_for_token(
+    *, token: str, link_id: str, user_agent: str = ""
+) -> str | None:
+    """Record a click of link ``link_id`` through delivery ``token``'s redirect; return its URL.
 
-    Returns None, recording nothing, unless the reader consents to tracking
-    now and the deployment is not anonymous: a reader who withdrew still gets
-    redirected, but leaves no trace. Scanners' clicks are recorded flagged as
-    machine (newsletter.tracking.machine). Only the stored URL is kept, and
-    of the client only its agent's family.
+    None: no delivery has that token, or the link is not in the link map of its
+    campaign (the view answers a plain 404). A reader who does not consent to
+    tracking at hit time, or any reader in anonymous mode, is redirected and
+    leaves no trace; scanners' clicks (their agents, or bursts of links clicked
+    within seconds of delivery) are recorded flagged as machine. In two round
+    trips: one query reads the reader's consent, the link's stored URL, when
+    the mail was delivered and how many distinct links were clicked in the
+    burst window after; then one insert. Only a click that makes a
+    burst also reclassifies the burst's earlier clicks.
     """
-    if not tracking_allowed(delivery.contact) or link.campaign_id != (
-        delivery.campaign_id
-    ):
+    pk = link_pk(link_id)
+    if pk is None or not TOKEN_PATTERN.fullmatch(token):
         return None
+    row = _click_hit(token=token, link_pk=pk)
+    if row is None or row[2] is None:
+        return None
+    delivery_id, consent, url, delivered_at, early_links, early_this = row
+    delivered_at = _datetime(delivered_at)
+    if not consent or settings.RELAY_ANONYMOUS_TRACKING:
+        return url  # redirected, but no trace kept
     occurred_at = timezone.now()
-    verdict = _click_verdict(
-        delivery=delivery, link=link.url, occurred_at=occurred_at, user_agent=user_agent
+    links = 0
+    if delivered_at is not None:
+        links = early_links or 0
+        seconds = (occurred_at - delivered_at).total_seconds()
+        if not early_this and 0 <= seconds <= machine.SCANNER_BURST_SECONDS:
+            links += 1  # this click is one more link in the window
+    verdict = machine.early_click_verdict(user_agent=user_agent, early_links=links)
+    if verdict.reason != machine.SCANNER_BURST:
+        _click_insert(delivery_id, url, occurred_at, user_agent, verdict)
+        return url
+    with transaction.atomic():
+        _burst_reclassify(delivery_id=delivery_id, delivered_at=delivered_at)
+        _click_insert(delivery_id, url, occurred_at, user_agent, verdict)
+    return url
+
+
+def _click_hit(*, token: str, link_pk: int) -> tuple | None:
+    """Return what a click needs to know, in one query, or None for an unknown token.
+
+    The delivery's id, its reader's consent now, the URL of link ``link_pk`` if
+    it is in the delivery's campaign's link map (else None), when the mail
+    was delivered (its first ``delivered`` event, else when it was sent), the
+    number of distinct links clicked within the burst window after that, and
+    whether this link is one of them. Raw SQL: the ORM's compiling of the
+    same query cost more than the query itself on the busiest URL but one.
+    """
+    event, delivery, contact, link = (
+        TrackingEvent._meta,
+        Delivery._meta,
+        Contact._meta,
+        Link._meta,
     )
-    return TrackingEvent.objects.create(
-        delivery=delivery,
-        kind=Kind.CLICKED,
-        source=TrackingEvent.Source.REDIRECT,
-        occurred_at=occurred_at,
-        link=link.url,
-        user_agent_family=_agent_family(user_agent),
-        is_machine=verdict.is_machine,
-        machine_reason=verdict.reason,
+    name = connection.ops.quote_name
+
+    def col(meta, field: str) -> str:
+        return name(meta.get_field(field).column)
+
+    window_end = connection.ops.combine_duration_expression(
+        "+", ["h.delivered_at", "%s"]
     )
+    # Names from the models' _meta, every value a parameter.
+    sql = (
+        "SELECT h.id, h.consent, h.url, h.delivered_at, "  # noqa: S608
+        f"COUNT(DISTINCT e.{col(event, 'link')}), "
+        f"COUNT(CASE WHEN e.{col(event, 'link')} = h.url THEN 1 END) "
+        f"FROM (SELECT d.{name(delivery.pk.column)} AS id, "
+        f"c.{col(contact, 'tracking_consent')} AS consent, "
+        f"(SELECT l.{col(link, 'url')} FROM {name(link.db_table)} l "
+        f"WHERE l.{name(link.pk.column)} = %s "
+        f"AND l.{col(link, 'campaign')} = d.{col(delivery, 'campaign')}) AS url, "
+        f"COALESCE((SELECT MIN(f.{col(event, 'occurred_at')}) "
+        f"FROM {name(event.db_table)} f "
+        f"WHERE f.{col(event, 'delivery')} = d.{name(delivery.pk.column)} "
+        f"AND f.{col(event, 'kind')} = %s), d.{col(delivery, 'sent_at')}) "
+        "AS delivered_at "
+        f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
+        f"ON c.{name(contact.pk.column)} = d.{col(delivery, 'contact')} "
+        f"WHERE d.{col(delivery, 'token')} = %s) h "
+        f"LEFT JOIN {name(event.db_table)} e "
+        f"ON e.{col(event, 'delivery')} = h.id AND e.{col(event, 'kind')} = %s "
+        f"AND e.{col(event, 'occurred_at')} >= h.delivered_at "
+        f"AND e.{col(event, 'occurred_at')} <= {window_end} "
+        "GROUP BY h.id, h.consent, h.url, h.delivered_at"
+    )
+    window = DurationField().get_db_prep_value(
+        timedelta(seconds=machine.SCANNER_BURST_SECONDS), connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [link_pk, Kind.DELIVERED, token, Kind.CLICKED, window])
+        return cursor.fetchone()
+
+
+def _datetime(value: datetime | str | None) -> datetime | None:
+    """Return a timestamp read by raw SQL as an aware datetime (SQLite gives text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _click_insert(
+    delivery_id: int,
+    url: str,
+    occurred_at: datetime,
+    user_agent: str,
+    verdict: machine.Verdict,
+) -> None:
+    """Insert a click of the redirect, committed as a hit (newsletter.tracking.hits)."""
+    values = {
+        "delivery": delivery_id,
+        "kind": Kind.CLICKED,
+        "source": TrackingEvent.Source.REDIRECT,
+        "occurred_at": occurred_at,
+        "provider_event_id": "",
+        "is_machine": verdict.is_machine,
+        "machine_reason": verdict.reason,
+        "bounce_class": "",
+        "link": url,
+        "user_agent_family": _agent_family(user_agent),
+        "created_at": occurred_at,
+    }
+    event = TrackingEvent._meta
+    name = connection.ops.quote_name
+    fields = [event.get_field(key) for key in values]
+    with_commit, commit_from = hit_commit_sql()
+    # Names from the model's _meta, every value a parameter.
+    sql = (
+        f"{with_commit}INSERT INTO {name(event.db_table)} "  # noqa: S608
+        f"({', '.join(name(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))}"
+        + (f" FROM {commit_from.rstrip(', ')}" if commit_from else "")
+    )
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _agent_family(user_agent: str) -> str:
@@ -316,16 +432,19 @@ def _click_verdict(
         user_agent=user_agent, seconds_after_delivery=clicks
     )
     if verdict.reason == machine.SCANNER_BURST:
-        # The earlier clicks of the burst were recorded before it was one:
-        # reclassify them (only the machine flag changes).
-        TrackingEvent.objects.filter(
-            delivery=delivery,
-            kind=Kind.CLICKED,
-            is_machine=False,
-            occurred_at__lte=delivered_at
-            + timedelta(seconds=machine.SCANNER_BURST_SECONDS),
-        ).update(is_machine=True, machine_reason=machine.SCANNER_BURST)
+        _burst_reclassify(delivery_id=delivery.pk, delivered_at=delivered_at)
     return verdict
+
+
+def _burst_reclassify(*, delivery_id: int, delivered_at: datetime) -> None:
+    """Flag the earlier clicks of a burst, recorded before it was one (only the machine flag changes)."""
+    TrackingEvent.objects.filter(
+        delivery_id=delivery_id,
+        kind=Kind.CLICKED,
+        is_machine=False,
+        occurred_at__lte=delivered_at
+        + timedelta(seconds=machine.SCANNER_BURST_SECONDS),
+    ).update(is_machine=True, machine_reason=machine.SCANNER_BURST)
 
 
 def _user_agent(provider_event: ProviderEvent) -> str:

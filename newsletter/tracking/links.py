@@ -106,8 +106,8 @@ def link_fields(
     return {f"{LINK_FIELD_PREFIX}{pk}": f"{stem}/{pk}/" for pk, _url in links}
 
 
-def link_for_click(*, campaign_id: int, link_id: str) -> Link | None:
-    """Return the link ``link_id`` of the campaign, or None for anything else."""
+def link_pk(link_id: str) -> int | None:
+    """Return the link id of a click path as a number, or None for anything but one."""
     if not link_id.isascii() or not link_id.isdigit() or len(link_id) > 18:
         return None
-    return Link.objects.filter(pk=int(link_id), campaign_id=campaign_id).first()
+    return int(link_id)

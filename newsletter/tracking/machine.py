@@ -108,12 +108,20 @@ def click_burst(
         for seconds, url in seconds_after_delivery
         if 0 <= seconds <= SCANNER_BURST_SECONDS
     }
+    return early_links_burst(len(early), links_in_message=links_in_message)
+
+
+def early_links_burst(early_links: int, *, links_in_message: int | None = None) -> bool:
+    """Return whether ``early_links`` distinct links clicked early are a burst.
+
+    Early: within ``SCANNER_BURST_SECONDS`` of delivery.
+    """
     needed = SCANNER_BURST_LINKS
     if links_in_message is not None:
         needed = max(1, min(needed, links_in_message))
         if links_in_message == 1:
             return False  # one link clicked at once is as likely a keen reader
-    return len(early) >= needed
+    return early_links >= needed
 
 
 def click_verdict(
@@ -123,12 +131,28 @@ def click_verdict(
     links_in_message: int | None = None,
 ) -> Verdict:
     """Return whether a click was a machine's: scanner agents, then scanner bursts."""
+    early = {
+        url
+        for seconds, url in seconds_after_delivery
+        if 0 <= seconds <= SCANNER_BURST_SECONDS
+    }
+    return early_click_verdict(
+        user_agent=user_agent, early_links=len(early), links_in_message=links_in_message
+    )
+
+
+def early_click_verdict(
+    *, user_agent: str | None, early_links: int, links_in_message: int | None = None
+) -> Verdict:
+    """Return ``click_verdict``'s answer from the number of distinct links clicked early.
+
+    ``early_links``: the distinct links clicked within ``SCANNER_BURST_SECONDS``
+    of delivery, this click's included (the click redirect counts them in the
+    database rather than reading every click).
+    """
     verdict = agent_verdict(user_agent)
     if verdict.reason in (SCANNER_AGENT, IMAGE_PROXY):
         return Verdict(True, SCANNER_AGENT)
-    if click_burst(
-        seconds_after_delivery=seconds_after_delivery,
-        links_in_message=links_in_message,
-    ):
+    if early_links_burst(early_links, links_in_message=links_in_message):
         return Verdict(True, SCANNER_BURST)
     return HUMAN

@@ -34,6 +34,7 @@ from newsletter.models import (
 )
 
 from . import machine
+from .hits import hit_commit_sql
 from .links import tracking_allowed
 from .tokens import TOKEN_PATTERN
 
@@ -285,15 +286,16 @@ def open_device_record_for_token(
     """
     device, delivery, contact = OpenDevice._meta, Delivery._meta, Contact._meta
     name = connection.ops.quote_name
+    with_commit, commit_from = hit_commit_sql()
     # Names from the models' _meta, every value a parameter.
     sql = (
-        f"INSERT INTO {name(device.db_table)} "  # noqa: S608
+        f"{with_commit}INSERT INTO {name(device.db_table)} "  # noqa: S608
         f"({name(device.get_field('delivery').column)}, "
         f"{name(device.get_field('fingerprint').column)}, "
         f"{name(device.get_field('is_machine').column)}, "
         f"{name(device.get_field('first_seen').column)}) "
         f"SELECT d.{name(delivery.pk.column)}, %s, %s, %s "
-        f"FROM {name(delivery.db_table)} d "
+        f"FROM {commit_from}{name(delivery.db_table)} d "
         f"JOIN {name(contact.db_table)} c "
         f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
         f"WHERE d.{name(delivery.get_field('token').column)} = %s "

@@ -92,20 +92,3 @@ def contact_for_preferences_token(token: str) -> Contact | None:
         .exclude(status=Contact.Status.ERASED)
         .first()
     )
-
-
-def delivery_for_hit(token: str) -> Delivery | None:
-    """Return the delivery behind ``token`` with what a pixel or click hit reads, or None.
-
-    Only the fields recording a hit needs (its campaign, when it was sent and
-    the reader's tracking consent): the open pixel and the click redirect are
-    the most requested URLs of all.
-    """
-    if not TOKEN_PATTERN.fullmatch(token):
-        return None
-    return (
-        Delivery.objects.filter(token=token)
-        .select_related("contact")
-        .only("campaign_id", "sent_at", "contact__tracking_consent")
-        .first()
-    )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from newsletter.models import Delivery, Link, TrackingEvent
 from newsletter.sending.campaigns import campaign_create
 from newsletter.sending.dispatch import delivery_send_batch
 from newsletter.sending.prepare import campaign_prepare
+from newsletter.tracking.hits import hit_commit_sql
 from newsletter.tracking.links import click_url, links_rewrite
 from newsletter.tracking.tokens import pixel_url
 from tests.factories import ContactFactory, MailingListFactory
@@ -319,3 +324,107 @@ def test_only_http_links_outside_merge_fields_are_rewritten(issue) -> None:
     )
     assert (again, links_again) == (rewritten, links)
     assert Link.objects.filter(campaign=campaign).count() == 2
+
+
+def test_a_click_is_one_read_and_one_insert(client, sent) -> None:
+    delivery = sent["tracked"]
+    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(click_url(delivery.token, link.pk))
+
+    assert response["Location"] == TARGET
+    # The delivery, its reader's consent, the link and the burst window's
+    # clicks in one query; then the event (on PostgreSQL committed without
+    # waiting for the disk).
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == 2
+    assert statements[0].startswith("SELECT")
+    assert statements[1].removeprefix(hit_commit_sql()[0]).startswith("INSERT INTO")
+    assert TrackingEvent.objects.get().link == TARGET
+
+
+def _two_links(sent) -> list[Link]:
+    other = Link.objects.create(
+        campaign=sent["campaign"], url="https://example.org/other", position=99
+    )
+    return [Link.objects.get(campaign=sent["campaign"], url=TARGET), other]
+
+
+def test_redirect_clicks_on_two_links_seconds_after_delivery_are_a_scanner_burst(
+    client, sent
+) -> None:
+    delivery = sent["tracked"]
+    Delivery.objects.filter(pk=delivery.pk).update(
+        sent_at=timezone.now() - timedelta(seconds=5)
+    )
+    first, second = _two_links(sent)
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+
+    client.get(click_url(delivery.token, first.pk), HTTP_USER_AGENT=agent)
+    assert not TrackingEvent.objects.get().is_machine  # one link: a keen reader
+    client.get(click_url(delivery.token, first.pk), HTTP_USER_AGENT=agent)
+    assert not TrackingEvent.objects.filter(is_machine=True).exists()
+    response = client.get(click_url(delivery.token, second.pk), HTTP_USER_AGENT=agent)
+
+    assert response["Location"] == second.url
+    assert list(
+        TrackingEvent.objects.order_by("pk").values_list(
+            "link", "is_machine", "machine_reason"
+        )
+    ) == [
+        (TARGET, True, "scanner_burst"),
+        (TARGET, True, "scanner_burst"),
+        (second.url, True, "scanner_burst"),
+    ]
+
+
+def test_redirect_clicks_a_day_after_delivery_are_a_persons(client, sent) -> None:
+    delivery = sent["tracked"]
+    Delivery.objects.filter(pk=delivery.pk).update(
+        sent_at=timezone.now() - timedelta(days=1)
+    )
+    for link in _two_links(sent):
+        client.get(click_url(delivery.token, link.pk))
+
+    assert list(TrackingEvent.objects.values_list("is_machine", flat=True)) == [
+        False,
+        False,
+    ]
+
+
+def test_the_first_delivered_event_not_the_send_starts_the_burst_window(
+    client, sent
+) -> None:
+    delivery = sent["tracked"]
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(sent_at=now)
+    TrackingEvent.objects.create(
+        delivery=delivery,
+        kind=TrackingEvent.Kind.DELIVERED,
+        source=TrackingEvent.Source.PROVIDER,
+        occurred_at=now - timedelta(hours=2),
+        provider_event_id="postmark:delivered-1",
+    )
+    for link in _two_links(sent):
+        client.get(click_url(delivery.token, link.pk))
+
+    clicks = TrackingEvent.objects.filter(kind=TrackingEvent.Kind.CLICKED)
+    assert list(clicks.values_list("is_machine", flat=True)) == [False, False]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's"
+)
+def test_a_hits_commit_setting_does_not_outlast_its_statement(client, sent) -> None:
+    delivery = sent["tracked"]
+    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
+
+    client.get(click_url(delivery.token, link.pk))
+    client.get(pixel_url(delivery.token))
+
+    assert TrackingEvent.objects.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
