@@ -413,7 +413,7 @@ def test_the_first_delivered_event_not_the_send_starts_the_burst_window(
     assert list(clicks.values_list("is_machine", flat=True)) == [False, False]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's"
 )
