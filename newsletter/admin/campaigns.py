@@ -8,7 +8,6 @@ POST with a CSRF token and calls one service; a GET changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -33,6 +32,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets import AdminDateTimeInput
 from wagtail.models import Locale, Page
 
+from newsletter.admin.permissions import requires
 from newsletter.audience.segments import segment_rules_validate
 from newsletter.models import Campaign, Delivery, MailingList, Segment
 from newsletter.sending.campaigns import (
@@ -68,25 +68,6 @@ def can_view(user: Any) -> bool:
 
 def can_send(user: Any) -> bool:
     return bool(user.has_perms([SEND, "newsletter.add_campaign"]))
-
-
-def _requires(
-    test: Callable[[Any], bool],
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Answer 403 unless ``test(user)`` holds."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            # Answer 403 itself: Wagtail turns a raised PermissionDenied into
-            # a redirect to the dashboard.
-            if not test(request.user):
-                return permission_denied(request, PermissionDenied())
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def mailable_pages() -> QuerySet[Page]:
@@ -233,7 +214,7 @@ def _campaign(campaign_id: int) -> Campaign:
     )
 
 
-@_requires(can_view)
+@requires(can_view)
 @require_GET
 def campaign_index(request: HttpRequest) -> HttpResponse:
     """List the campaigns, newest first, with their ledger totals."""
@@ -252,7 +233,7 @@ def campaign_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_requires(can_send)
+@requires(can_send)
 def campaign_new(request: HttpRequest) -> HttpResponse:
     """Show the new-campaign form (a page may come filled in); POST creates a draft."""
     if request.method == "POST":
@@ -286,7 +267,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_requires(can_send)
+@requires(can_send)
 @require_GET
 def campaign_audience_json(request: HttpRequest) -> JsonResponse:
     """Return the forecast of the audience the new-campaign form describes."""
@@ -337,7 +318,7 @@ def _deliveries(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     return {"filter_form": form, "deliveries": page, "filter_query": query.urlencode()}
 
 
-@_requires(can_view)
+@requires(can_view)
 @require_GET
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Show a campaign: its audience, approval, actions, progress and deliveries."""
@@ -384,7 +365,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     )
 
 
-@_requires(can_view)
+@requires(can_view)
 @require_GET
 def campaign_progress_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
     """Return the campaign's progress for the live bar."""
@@ -396,7 +377,7 @@ def campaign_progress_json(request: HttpRequest, campaign_id: int) -> JsonRespon
     )
 
 
-@_requires(can_send)
+@requires(can_send)
 def campaign_resend_confirm(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """GET: say how many readers would get the mail again; POST: send it to them."""
     campaign = _campaign(campaign_id)

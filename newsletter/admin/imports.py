@@ -7,8 +7,6 @@ session; the confirmation sends only that token back, never row data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -27,6 +25,7 @@ from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from newsletter.admin.permissions import requires
 from newsletter.audience.exports import contacts_export
 from newsletter.audience.imports import (
     MAX_FILE_BYTES,
@@ -55,25 +54,6 @@ def can_import(user: Any) -> bool:
 
 def can_export(user: Any) -> bool:
     return bool(user.has_perm(EXPORT_PERMISSION))
-
-
-def _requires(
-    test: Callable[[Any], bool],
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Answer 403 unless ``test(user)`` holds."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            # Answer 403 itself: Wagtail turns a raised PermissionDenied into
-            # a redirect to the dashboard.
-            if not test(request.user):
-                return permission_denied(request, PermissionDenied())
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 class ContactImportForm(forms.Form):
@@ -148,7 +128,7 @@ def _upload_page(request: HttpRequest, form: ContactImportForm) -> HttpResponse:
     )
 
 
-@_requires(lambda user: can_import(user) or can_export(user))
+@requires(lambda user: can_import(user) or can_export(user))
 def contact_import(request: HttpRequest) -> HttpResponse:
     """Show the upload form; on upload, keep the file and show its preview."""
     if request.method != "POST":
@@ -196,7 +176,7 @@ def contact_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_requires(can_import)
+@requires(can_import)
 def contact_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """Import the valid rows of the pending upload, all or nothing."""
     pending = _pending(request, token)
@@ -291,7 +271,7 @@ def _result_message(result: ImportResult) -> str:
 
 
 @require_GET
-@_requires(can_export)
+@requires(can_export)
 def contact_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """Download every contact (except erased ones) as CSV or XLSX."""
     export = contacts_export(

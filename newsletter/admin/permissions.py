@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import permission_denied
 from wagtail.coreutils import resolve_model_string
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
@@ -39,3 +42,22 @@ class ModelAccessRequiredMixin:
         if not policy.user_has_any_permission(request.user, ANY_ACCESS):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def requires(
+    test: Callable[[Any], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate an admin view to answer 403 unless ``test(user)`` holds."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Answer 403 itself: Wagtail turns a raised PermissionDenied into
+            # a redirect to the dashboard.
+            if not test(request.user):
+                return permission_denied(request, PermissionDenied())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
