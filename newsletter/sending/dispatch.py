@@ -219,8 +219,8 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
         )
         size = provider.per_call
         if bucket is not None:
-            # No reservation above the burst: the provider then sees at most
-            # rate + burst messages in any one second.
+            # No reservation above the burst: the bucket then hands out at
+            # most rate + burst messages in any one second.
             size = min(size, bucket.limit.burst)
         # Each variant's links are stored in the campaign's link map once per
         # batch (two queries), so the map is in the database before any mail

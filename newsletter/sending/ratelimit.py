@@ -3,9 +3,16 @@
 A token bucket: ``rate`` messages per second with a small ``burst``. Callers
 reserve the messages they are about to hand over and sleep for the wait the
 bucket returns, so the bucket's state is the schedule every worker follows.
-In any one-second window a provider sees at most ``rate + burst`` messages,
-provided no single reservation is larger than ``burst`` (the dispatcher splits
-its provider calls to that size).
+In any one-second window the bucket hands out at most ``rate + burst``
+messages, provided no single reservation is larger than ``burst`` (the
+dispatcher splits its provider calls to that size).
+
+The provider counts arrivals, not reservations: a call that leaves on time can
+arrive late (a busy host, a slow connection) and land in the next second beside
+that second's own share, one such call per worker at most. So for a configured
+ceiling the bucket runs at nine tenths of it with a burst of a twentieth: its
+own schedule stays under 95% of the ceiling, and the margin up to ceiling + 10%
+holds one late call from each of three workers (four at a ceiling of 50).
 
 In production the bucket lives in Redis (one Lua script: atomic across workers
 and hosts, timed by the Redis server's clock). The embedded default keeps it in
@@ -47,9 +54,13 @@ class Limit:
     burst: int  # largest reservation; at most rate + burst messages in any second
 
     @classmethod
-    def per_second(cls, rate: float) -> Limit:
-        """Return the limit for ``rate`` messages per second, with a 10% burst."""
-        return cls(rate=rate, burst=max(1, int(rate / 10)))
+    def per_second(cls, ceiling: float) -> Limit:
+        """Return the limit that keeps a provider under ``ceiling`` + 10% per second.
+
+        The bucket runs at 90% of the ceiling with a burst of 5%; see the
+        module's docstring for the margin this leaves to late arrivals.
+        """
+        return cls(rate=ceiling * 0.9, burst=max(1, int(ceiling / 20)))
 
 
 class Bucket(Protocol):

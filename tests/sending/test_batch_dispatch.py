@@ -87,7 +87,7 @@ def test_one_call_per_variant_each_reader_personalised(standin, prepared) -> Non
 
 def test_a_rate_limit_splits_calls_to_its_burst(standin, prepared, settings) -> None:
     campaign, _readers, ids = prepared
-    settings.RELAY_SEND_RATE = 20  # burst 2
+    settings.RELAY_SEND_RATE = 40  # calls of 2
 
     delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
 

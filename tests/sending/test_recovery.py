@@ -237,7 +237,7 @@ def test_the_beat_schedule_and_the_queues() -> None:
 
 
 def test_the_database_bucket_spaces_reservations_at_the_rate() -> None:
-    bucket = DatabaseBucket(name="test-provider", limit=Limit.per_second(50))
+    bucket = DatabaseBucket(name="test-provider", limit=Limit(rate=50, burst=5))
 
     waits = [bucket.reserve(5) for _ in range(4)]
 
