@@ -11,7 +11,9 @@ class NewsletterConfig(AppConfig):
         from django.core import checks
 
         from newsletter.checks import webhook_secret_check
+        from newsletter.lookups import lookups_register
         from newsletter.tracking.webhooks import tracking_received
 
         checks.register(webhook_secret_check, checks.Tags.security)
+        lookups_register()
         tracking.connect(tracking_received, dispatch_uid="newsletter.tracking")

@@ -16,40 +16,51 @@ from .segments import segment_rules_contacts
 
 
 def audience_contacts(
-    *, lists: Iterable[MailingList | int], segments: Iterable[Segment]
+    *,
+    lists: Iterable[MailingList | int],
+    segments: Iterable[Segment],
+    among: list[int] | None = None,
 ) -> QuerySet[Contact]:
     """Return the deliverable readers of ``lists`` and ``segments``, each once.
 
     The union of the confirmed subscribers of the lists and the members of the
     segments, less anyone who may not be mailed (not active, or suppressed).
     It is one filter over the contacts, never a join that repeats a reader.
-    Raises ValidationError when a segment's rules are no longer valid.
+    ``among`` narrows it to those contact ids, in the subscriptions read too:
+    checking a thousand readers then reads their own rows by index instead of
+    every subscription of a large list. Raises ValidationError when a
+    segment's rules are no longer valid.
     """
     list_ids = [getattr(item, "pk", item) for item in lists]
     union = Q(pk__in=[])
     if list_ids:
-        union |= Q(
-            Exists(
-                Subscription.objects.filter(
-                    contact_id=OuterRef("pk"),
-                    mailing_list_id__in=list_ids,
-                    status=Subscription.Status.SUBSCRIBED,
-                )
-            )
+        subscriptions = Subscription.objects.filter(
+            contact_id=OuterRef("pk"),
+            mailing_list_id__in=list_ids,
+            status=Subscription.Status.SUBSCRIBED,
         )
+        if among is not None:
+            subscriptions = subscriptions.filter(contact_id__any_of=among)
+        union |= Q(Exists(subscriptions))
     for segment in segments:
         union |= Q(pk__in=segment_rules_contacts(segment.rules).values("pk"))
-    return Contact.objects.deliverable().filter(union)
+    contacts = Contact.objects.deliverable().filter(union)
+    if among is not None:
+        contacts = contacts.filter(pk__any_of=among)
+    return contacts
 
 
-def campaign_audience(campaign: Campaign) -> QuerySet[Contact]:
+def campaign_audience(
+    campaign: Campaign, *, among: list[int] | None = None
+) -> QuerySet[Contact]:
     """Return the deliverable readers of ``campaign``'s lists and segments, read now.
 
-    Prefetch ``lists`` and ``segments`` on ``campaign`` to read it without
-    further queries.
+    ``among``: only those contact ids (see ``audience_contacts``). Prefetch
+    ``lists`` and ``segments`` on ``campaign`` to read it without further
+    queries.
     """
     return audience_contacts(
-        lists=campaign.lists.all(), segments=campaign.segments.all()
+        lists=campaign.lists.all(), segments=campaign.segments.all(), among=among
     )
 
 

@@ -165,7 +165,7 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
     # A paused or cancelled campaign's batches claim nothing: rows stay pending.
     claimed = Delivery.objects.filter(
         Exists(Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)),
-        pk__in=delivery_ids,
+        pk__any_of=delivery_ids,
         campaign_id=campaign_id,
         status=Delivery.Status.PENDING,
     ).update(
@@ -244,12 +244,18 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
         except TransientSendError as exc:
             transient = exc
 
-    released = Delivery.objects.filter(
-        campaign_id=campaign_id,
-        status=Delivery.Status.SENDING,
-        claim=claim,
-        attempted_at__isnull=True,
-    ).update(status=Delivery.Status.PENDING, claim=None)
+    # Every claimed row has its outcome unless the batch stopped early or the
+    # sweeper took rows back: only then can rows of ours be left unattempted.
+    released = (
+        Delivery.objects.filter(
+            campaign_id=campaign_id,
+            status=Delivery.Status.SENDING,
+            claim=claim,
+            attempted_at__isnull=True,
+        ).update(status=Delivery.Status.PENDING, claim=None)
+        if sum(batch.counts.values()) < claimed
+        else 0
+    )
     if not released:
         # Rows released go back to pending: the campaign is not done, and the
         # retry of this batch (or the deadline giving up on it) checks again.
@@ -345,7 +351,7 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
         if outcome == "retry":
             # The provider certainly did not take it: not an attempt after all.
             Delivery.objects.filter(
-                pk__in=[d.pk for d in unit], claim=batch.claim
+                pk__any_of=[d.pk for d in unit], claim=batch.claim
             ).update(attempted_at=None)
             raise TransientSendError(str(exc), retry_after=retry_after_of(exc)) from exc
         # The provider may have taken it: never send it again by itself. Stop
@@ -380,7 +386,7 @@ def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
     now = timezone.now()
     ids = [d.pk for d in unit]
     stamped = Delivery.objects.filter(
-        pk__in=ids,
+        pk__any_of=ids,
         campaign_id=batch.campaign.pk,
         status=Delivery.Status.SENDING,
         claim=batch.claim,
@@ -398,7 +404,7 @@ def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
     # Some rows were taken back (by the sweeper) since the claim: keep ours.
     ours = set(
         Delivery.objects.filter(
-            pk__in=ids,
+            pk__any_of=ids,
             claim=batch.claim,
             status=Delivery.Status.SENDING,
             attempted_at__isnull=False,
@@ -462,7 +468,7 @@ def _record(
     if status == Delivery.Status.SENT:
         changes |= {"sent_at": timezone.now(), "provider_message_id": message_id[:255]}
     written = Delivery.objects.filter(
-        pk__in=[d.pk for d in deliveries], claim=batch.claim
+        pk__any_of=[d.pk for d in deliveries], claim=batch.claim
     ).update(**changes)
     batch.counts[status] = batch.counts.get(status, 0) + written
     if suppress:
@@ -856,7 +862,7 @@ def deliveries_give_up(
 ) -> int:
     """Mark the still-pending deliveries among ``delivery_ids`` failed; return how many."""
     failed = Delivery.objects.filter(
-        pk__in=delivery_ids, campaign_id=campaign_id, status=Delivery.Status.PENDING
+        pk__any_of=delivery_ids, campaign_id=campaign_id, status=Delivery.Status.PENDING
     ).update(status=Delivery.Status.FAILED, reason=reason)
     campaign_finish_if_done(campaign_id=campaign_id)
     return failed
@@ -897,8 +903,8 @@ def _deliverable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
     One indexed query: an unsubscribe committed before this point holds.
     """
     return set(
-        campaign_audience(campaign)
-        .filter(pk__in=[d.contact_id for d in deliveries])
+        campaign_audience(campaign, among=[d.contact_id for d in deliveries])
+        .order_by()
         .values_list("pk", flat=True)
     )
 

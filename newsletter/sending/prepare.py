@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from newsletter.audience.selection import campaign_audience
 from newsletter.models import Campaign, Delivery
+from newsletter.models.tokens import new_token
 
 from .languages import choose_language, live_translations
 
 CHUNK = 2000
+# Rows after which prepare refreshes the planner's statistics (PostgreSQL).
+ANALYZE_AFTER = 5000
 CANCELLED_REASON = "The campaign was cancelled before this mail was sent."
 
 
@@ -46,27 +49,25 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", "preferred_language", "fallback_languages", "country")
     )
-    rows: list[Delivery] = []
+    rows: list[Row] = []
+    written = 0
+    chosen: dict[tuple[str, tuple[str, ...]], str | None] = {}
     for contact_id, preferred, fallbacks, country in audience.iterator(
         chunk_size=CHUNK
     ):
-        language = choose_language([preferred, *fallbacks], available, source=fallback)
-        rows.append(
-            Delivery(
-                campaign_id=campaign_id,
-                contact_id=contact_id,
-                language=language or "",
-                country=country,
-                status=Delivery.Status.PENDING if language else Delivery.Status.SKIPPED,
-                reason=""
-                if language
-                else "No published translation in the reader's languages.",
+        # Readers share a handful of language preferences: choose once for each.
+        key = (preferred, tuple(fallbacks))
+        if key not in chosen:
+            chosen[key] = choose_language(
+                [preferred, *fallbacks], available, source=fallback
             )
-        )
+        rows.append((contact_id, chosen[key], country))
         if len(rows) >= CHUNK:
-            _write(rows)
+            written += _write(campaign_id, rows)
             rows = []
-    _write(rows)
+    written += _write(campaign_id, rows)
+    if written >= ANALYZE_AFTER:
+        _analyze()
 
     Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.PREPARING).update(
         status=Campaign.Status.SENDING, started_at=timezone.now()
@@ -80,9 +81,82 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
     )
 
 
-def _write(rows: list[Delivery]) -> None:
-    with transaction.atomic():
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+# One reader's row to write: contact id, language (None: skipped), country.
+Row = tuple[int, str | None, str]
+NO_TRANSLATION = "No published translation in the reader's languages."
+
+# On PostgreSQL the rows go in as one array per column. It is what bulk_create
+# does too (UNNEST), less its preparing each field of each model instance,
+# which was two thirds of prepare's own time at 100,000 readers.
+_INSERT = """
+INSERT INTO {table} (campaign_id, contact_id, language, country, status, reason,
+                     token, provider_message_id, sweeps, created_at)
+SELECT %s, contact, language, country, status, reason, token, '', 0, %s
+FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[],
+            %s::text[], %s::varchar[])
+     AS row (contact, language, country, status, reason, token)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _write(campaign_id: int, rows: list[Row]) -> int:
+    """Write ``rows`` to the ledger, leaving alone readers who have one; return how many."""
+    if not rows:
+        return 0
+    statuses = [
+        Delivery.Status.PENDING.value if language else Delivery.Status.SKIPPED.value
+        for _, language, _ in rows
+    ]
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        campaign_id=campaign_id,
+                        contact_id=contact_id,
+                        language=language or "",
+                        country=country,
+                        status=status,
+                        reason="" if language else NO_TRANSLATION,
+                    )
+                    for (contact_id, language, country), status in zip(
+                        rows, statuses, strict=True
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+        return len(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT.format(table=connection.ops.quote_name(Delivery._meta.db_table)),
+            [
+                campaign_id,
+                timezone.now(),
+                [contact_id for contact_id, _, _ in rows],
+                [language or "" for _, language, _ in rows],
+                [country for _, _, country in rows],
+                statuses,
+                ["" if language else NO_TRANSLATION for _, language, _ in rows],
+                [new_token() for _ in rows],
+            ],
+        )
+    return len(rows)
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics of the ledger after a large prepare.
+
+    Until autovacuum gets to it, the planner takes a new campaign for one of a
+    few rows and reads a batch's thousand rows through the campaign's index,
+    that is all of the campaign's rows for each batch: ten times the work at
+    100,000 readers. ANALYZE samples a fixed number of rows, well under a
+    second on a ledger of millions.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ANALYZE {connection.ops.quote_name(Delivery._meta.db_table)}"
+            )
 
 
 def deliveries_skip_if_cancelled(*, campaign_id: int) -> int:

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from newsletter.models import Campaign, Contact, Delivery
 from newsletter.sending.campaigns import campaign_create
@@ -103,3 +105,36 @@ def test_unpublished_translation_is_never_chosen(issue) -> None:
 def test_campaign_refuses_a_page_that_cannot_be_mailed(home_page) -> None:
     with pytest.raises(ValueError, match="cannot be sent"):
         campaign_create(page=home_page, lists=[MailingListFactory()])
+
+
+def test_prepare_writes_complete_rows_in_chunks(issue, monkeypatch) -> None:
+    monkeypatch.setattr("newsletter.sending.prepare.CHUNK", 2)
+    mailing_list = MailingListFactory()
+    readers = ContactFactory.create_batch(5, subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, lists=[mailing_list])
+
+    campaign_prepare(campaign_id=campaign.pk)
+
+    rows = list(Delivery.objects.filter(campaign=campaign).order_by("contact_id"))
+    assert [row.contact_id for row in rows] == [reader.pk for reader in readers]
+    assert {row.status for row in rows} == {Delivery.Status.PENDING}
+    assert all(row.created_at and row.sweeps == 0 for row in rows)
+    assert all(row.provider_message_id == "" and row.claim is None for row in rows)
+    # Every row has its own unguessable token, as the model's default makes it.
+    assert len({row.token for row in rows}) == 5
+    assert all(len(row.token) >= 22 for row in rows)
+
+
+def test_a_large_prepare_refreshes_the_planners_statistics(issue, monkeypatch) -> None:
+    monkeypatch.setattr("newsletter.sending.prepare.ANALYZE_AFTER", 3)
+    mailing_list = MailingListFactory()
+    ContactFactory.create_batch(3, subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, lists=[mailing_list])
+
+    with CaptureQueriesContext(connection) as queries:
+        campaign_prepare(campaign_id=campaign.pk)
+
+    analyzed = [q["sql"] for q in queries.captured_queries if "ANALYZE" in q["sql"]]
+    assert analyzed == (
+        ['ANALYZE "newsletter_delivery"'] if connection.vendor == "postgresql" else []
+    )

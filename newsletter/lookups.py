@@ -1,0 +1,40 @@
+"""``field__any_of=ids``: a list of ids as one query parameter.
+
+``pk__in`` with a thousand ids writes a thousand placeholders, which Django
+prepares one by one, the driver splits and the server parses; a send batch
+runs several such queries. ``any_of`` passes the whole list as one array
+(PostgreSQL: ``= ANY(%s::bigint[])``, the plan ``IN`` gets too) or one JSON
+text (SQLite: ``IN (SELECT value FROM json_each(%s))``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import BigAutoField, ForeignKey, Lookup
+
+
+class AnyOf(Lookup):
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [[int(item) for item in value]]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        # ``lhs`` is the column as Django compiled it; the ids are a parameter.
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _, (ids,) = self.get_db_prep_lookup(self.rhs, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [  # noqa: S608
+            *lhs_params,
+            json.dumps(ids),
+        ]
+
+
+def lookups_register() -> None:
+    """Make ``any_of`` available on primary keys and foreign keys."""
+    BigAutoField.register_lookup(AnyOf)
+    ForeignKey.register_lookup(AnyOf)
