@@ -1,14 +1,15 @@
-"""Phase two of a send: hand claimed deliveries to the provider, at most once each.
+"""Phase two of a send: hand a campaign's deliveries to the provider, at most once each.
 
-At-most-once per reader: a batch first claims its rows with a conditional
-UPDATE (pending → sending, stamped with a fresh claim id) and only sends the rows
-that carry its own claim. A redelivered task finds nothing left to claim.
+At-most-once per reader: right before each provider call, one conditional
+UPDATE claims the rows the call carries (pending → sending, stamped with the
+batch's claim id and ``attempted_at``) and only the rows it changed are sent.
+A redelivered task, or a second worker on the same batch, finds nothing left
+to claim. Rows a batch has not reached yet stay pending, so a batch stopped
+early (a crash, a pause, a provider outage) leaves them to its retry.
 
-Right before each provider call, one UPDATE stamps ``attempted_at`` on the rows
-the call carries (and only if they still carry this batch's claim). After a
-crash, the sweeper (``recovery.deliveries_sweep``) knows from that stamp which
-rows were never handed over (it queues them again) and which may have been
-accepted (it marks them uncertain, to be resent only on request).
+After a crash, the sweeper (``recovery.deliveries_sweep``) finds the rows
+left in sending: they may have been accepted, so they become uncertain, to be
+resent only on request.
 
 Where the provider can take one call for many readers (anymail's batch sending:
 ``merge_data``, ``merge_headers``, ``merge_metadata``), each variant goes out in
@@ -23,7 +24,6 @@ import html
 import logging
 import re
 import secrets
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -142,7 +142,7 @@ SENDING_FIELDS = (
 
 @dataclass
 class _Batch:
-    """The state of one claimed batch while it is handed over."""
+    """The state of one batch while it is handed over."""
 
     claim: uuid.UUID
     campaign: Campaign
@@ -150,51 +150,44 @@ class _Batch:
     provider: Provider
     bucket: Bucket | None
     counts: dict[str, int] = field(default_factory=dict)
-    # When claimed_at of the whole claim was last written (time.monotonic()).
-    refreshed: float = field(default_factory=time.monotonic)
+    released: int = 0  # rows claimed, then given back untried (the provider said retry)
+    stopped: bool = False  # the campaign stopped sending (paused, cancelled)
 
 
 def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchResult:
     """Send the pending deliveries among ``delivery_ids``; return what happened.
 
-    Raises TransientSendError after releasing the rows it did not get to send,
-    so that a retry of the same batch sends exactly those. Rows whose provider
-    call had an unknown outcome (a read timeout) become uncertain, never retried.
+    Raises TransientSendError when the provider cannot take mail now; the rows
+    not handed over are pending again, so that a retry of the same batch sends
+    exactly those. Rows whose provider call had an unknown outcome (a read
+    timeout) become uncertain, never retried.
     """
-    claim = uuid.uuid4()
-    # A paused or cancelled campaign's batches claim nothing: rows stay pending.
-    claimed = Delivery.objects.filter(
-        Exists(Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)),
-        pk__any_of=delivery_ids,
-        campaign_id=campaign_id,
-        status=Delivery.Status.PENDING,
-    ).update(
-        status=Delivery.Status.SENDING,
-        claim=claim,
-        claimed_at=timezone.now(),
-        attempted_at=None,
-    )
-    if not claimed:
-        return BatchResult(
-            claimed=0, sent=0, failed=0, skipped=0, uncertain=0, released=0
-        )
-
+    # A paused or cancelled campaign's batches take nothing: rows stay pending.
     campaign = (
         Campaign.objects.select_related("page")
         .prefetch_related("lists", "segments")
-        .get(pk=campaign_id)
+        .filter(pk=campaign_id, status=Campaign.Status.SENDING)
+        .first()
     )
-    # Every query by claim also names the campaign and status, so that it
-    # reads the (campaign, status) index rather than the whole table.
-    deliveries = list(
-        Delivery.objects.filter(
-            campaign_id=campaign_id, status=Delivery.Status.SENDING, claim=claim
+    deliveries = (
+        list(
+            Delivery.objects.filter(
+                pk__any_of=delivery_ids,
+                campaign_id=campaign_id,
+                status=Delivery.Status.PENDING,
+            )
+            .select_related("contact")
+            .only(*SENDING_FIELDS)
+            .order_by("pk")
         )
-        .select_related("contact")
-        .only(*SENDING_FIELDS)
-        .order_by("pk")
+        if campaign is not None
+        else []
     )
-    # Consent is read once per provider call, right before its hand-off
+    if not deliveries:
+        return BatchResult(
+            claimed=0, sent=0, failed=0, skipped=0, uncertain=0, released=0
+        )
+    # Consent is read once per provider call, right before its claim
     # (_still_mailable): an unsubscribe made while the campaign is sending
     # holds for every message not yet handed over.
     pages = _pages_by_language(campaign.page, {d.language for d in deliveries})
@@ -204,7 +197,7 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
         provider = provider_of(connection)
         bucket = provider_bucket(provider.name)
         batch = _Batch(
-            claim=claim,
+            claim=uuid.uuid4(),
             campaign=campaign,
             connection=connection,
             provider=provider,
@@ -216,6 +209,7 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
             [d for d in deliveries if d.language not in pages],
             Delivery.Status.SKIPPED,
             UNPUBLISHED,
+            claimed=False,
         )
         size = provider.per_call
         if bucket is not None:
@@ -241,32 +235,20 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
                         campaign_id=campaign_id,
                     )
                 _hand_over(batch, variant, unit)
+                if batch.stopped:
+                    break
         except TransientSendError as exc:
             transient = exc
 
-    # Every claimed row has its outcome unless the batch stopped early or the
-    # sweeper took rows back: only then can rows of ours be left unattempted.
-    released = (
-        Delivery.objects.filter(
-            campaign_id=campaign_id,
-            status=Delivery.Status.SENDING,
-            claim=claim,
-            attempted_at__isnull=True,
-        ).update(status=Delivery.Status.PENDING, claim=None)
-        if sum(batch.counts.values()) < claimed
-        else 0
-    )
-    if not released:
-        # Rows released go back to pending: the campaign is not done, and the
-        # retry of this batch (or the deadline giving up on it) checks again.
+    if transient is None:
         campaign_finish_if_done(campaign_id=campaign_id)
     result = BatchResult(
-        claimed=claimed,
+        claimed=sum(batch.counts.values()) + batch.released,
         sent=batch.counts.get(Delivery.Status.SENT, 0),
         failed=batch.counts.get(Delivery.Status.FAILED, 0),
         skipped=batch.counts.get(Delivery.Status.SKIPPED, 0),
         uncertain=batch.counts.get(Delivery.Status.UNCERTAIN, 0),
-        released=released,
+        released=batch.released,
     )
     if transient is not None:
         raise transient
@@ -292,12 +274,12 @@ def _units(
 def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
     """Make one provider call for ``unit`` and record each reader's outcome."""
     # Right before hand-off: an unsubscribe committed by now holds.
-    unit = _stamp_attempt(batch, _still_mailable(batch, unit))
+    unit = _claim(batch, _still_mailable(batch, unit, claimed=False))
     # The rate-limit wait comes last, so that what reaches the provider keeps
     # the bucket's spacing; after a long wait, consent is read once more.
     waited = acquire(batch.bucket, len(unit)) if unit and batch.bucket else 0.0
     if waited > RECHECK_AFTER_WAIT:
-        unit = _still_mailable(batch, unit)
+        unit = _still_mailable(batch, unit, claimed=True)
     if not unit:
         return
     _call(batch, variant, unit)
@@ -350,9 +332,16 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
             return
         if outcome == "retry":
             # The provider certainly did not take it: not an attempt after all.
-            Delivery.objects.filter(
-                pk__any_of=[d.pk for d in unit], claim=batch.claim
-            ).update(attempted_at=None)
+            batch.released += Delivery.objects.filter(
+                pk__any_of=[d.pk for d in unit],
+                status=Delivery.Status.SENDING,
+                claim=batch.claim,
+            ).update(
+                status=Delivery.Status.PENDING,
+                claim=None,
+                claimed_at=None,
+                attempted_at=None,
+            )
             raise TransientSendError(str(exc), retry_after=retry_after_of(exc)) from exc
         # The provider may have taken it: never send it again by itself. Stop
         # the batch too, the provider is in trouble; the rest is retried.
@@ -366,48 +355,52 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
     _record_statuses(batch, unit, message, default_reason="", default="queued")
 
 
-def _still_mailable(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
+def _still_mailable(
+    batch: _Batch, unit: list[Delivery], *, claimed: bool
+) -> list[Delivery]:
     """Return the readers of ``unit`` who may still be mailed; skip the others."""
     mailable = _deliverable(batch.campaign, unit)
     gone = [d for d in unit if d.contact_id not in mailable]
-    _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE)
+    _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE, claimed=claimed)
     return [d for d in unit if d.contact_id in mailable]
 
 
-def _stamp_attempt(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
-    """Stamp the attempt on ``unit`` in one UPDATE; return the rows still ours.
+def _claim(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
+    """Claim ``unit`` for one provider call and stamp the attempt; return the rows now ours.
 
-    The stamp also refreshes their ``claimed_at``. The batch's other rows get
-    theirs refreshed too once a quarter of the claim timeout has passed, so the
-    sweeper only ever takes over batches that made no progress for a while
-    (a rate-limited batch may take minutes) without rewriting every row of the
-    claim on every provider call.
+    One conditional UPDATE, pending → sending, only while the campaign is
+    sending. Rows another worker took meanwhile are left to it. Nothing
+    claimed because the campaign stopped ends the batch.
     """
+    if not unit:
+        return unit
     now = timezone.now()
     ids = [d.pk for d in unit]
-    stamped = Delivery.objects.filter(
+    claimed = Delivery.objects.filter(
+        Exists(
+            Campaign.objects.filter(
+                pk=batch.campaign.pk, status=Campaign.Status.SENDING
+            )
+        ),
         pk__any_of=ids,
         campaign_id=batch.campaign.pk,
+        status=Delivery.Status.PENDING,
+    ).update(
         status=Delivery.Status.SENDING,
         claim=batch.claim,
-    ).update(claimed_at=now, attempted_at=now)
-    if time.monotonic() - batch.refreshed > settings.RELAY_SEND_CLAIM_TIMEOUT / 4:
-        Delivery.objects.filter(
-            campaign_id=batch.campaign.pk,
-            status=Delivery.Status.SENDING,
-            claim=batch.claim,
-            attempted_at__isnull=True,
-        ).update(claimed_at=now)
-        batch.refreshed = time.monotonic()
-    if stamped == len(ids):
+        claimed_at=now,
+        attempted_at=now,
+    )
+    if claimed == len(ids):
         return unit
-    # Some rows were taken back (by the sweeper) since the claim: keep ours.
+    if not claimed:
+        batch.stopped = not Campaign.objects.filter(
+            pk=batch.campaign.pk, status=Campaign.Status.SENDING
+        ).exists()
+        return []
     ours = set(
         Delivery.objects.filter(
-            pk__any_of=ids,
-            claim=batch.claim,
-            status=Delivery.Status.SENDING,
-            attempted_at__isnull=False,
+            pk__any_of=ids, claim=batch.claim, status=Delivery.Status.SENDING
         ).values_list("pk", flat=True)
     )
     return [d for d in unit if d.pk in ours]
@@ -460,15 +453,22 @@ def _record(
     *,
     message_id: str = "",
     suppress: bool = False,
+    claimed: bool = True,
 ) -> None:
-    """Write one outcome for ``deliveries``, only where they still carry our claim."""
+    """Write one outcome for ``deliveries``: rows that still carry our claim or,
+    for rows not ``claimed`` yet, that are still pending."""
     if not deliveries:
         return
     changes: dict[str, Any] = {"status": status, "reason": reason[:1000]}
     if status == Delivery.Status.SENT:
         changes |= {"sent_at": timezone.now(), "provider_message_id": message_id[:255]}
+    ours = (
+        Q(claim=batch.claim, status=Delivery.Status.SENDING)
+        if claimed
+        else Q(status=Delivery.Status.PENDING)
+    )
     written = Delivery.objects.filter(
-        pk__any_of=[d.pk for d in deliveries], claim=batch.claim
+        ours, pk__any_of=[d.pk for d in deliveries]
     ).update(**changes)
     batch.counts[status] = batch.counts.get(status, 0) + written
     if suppress:
