@@ -146,11 +146,13 @@ def _write(campaign_id: int, rows: list[Row]) -> int:
 def _analyze() -> None:
     """Refresh PostgreSQL's statistics of the ledger after a large prepare.
 
-    Until autovacuum gets to it, the planner takes a new campaign for one of a
-    few rows and reads a batch's thousand rows through the campaign's index,
-    that is all of the campaign's rows for each batch: ten times the work at
-    100,000 readers. ANALYZE samples a fixed number of rows, well under a
-    second on a ledger of millions.
+    Until autovacuum gets to it, the planner takes the new campaign, and its
+    pending rows, for a few rows at most, and reads a batch's thousand rows
+    through the (campaign, status) index instead of by their ids: all of the
+    campaign's rows for every batch, ten times the work at 100,000 readers
+    (tests/sending/test_batch_queries.py cannot show a plan; bench/send does).
+    ANALYZE samples a fixed number of rows: a third of a second on a ledger of
+    half a million.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -67,6 +67,20 @@ def test_a_redelivered_batch_sends_nothing_twice(prepared) -> None:
     ) == {"sent"}
 
 
+def test_a_batch_sends_only_its_own_campaigns_rows(prepared, issue) -> None:
+    campaign, _contacts, ids = prepared
+    other_list = MailingListFactory()
+    ContactFactory(subscribed_to=[other_list])
+    other = campaign_create(page=issue, lists=[other_list])
+    other_ids = campaign_prepare(campaign_id=other.pk)
+
+    result = delivery_send_batch(campaign_id=campaign.pk, delivery_ids=other_ids)
+
+    assert result.claimed == 0
+    assert mail.outbox == []
+    assert Delivery.objects.get(pk=other_ids[0]).status == Delivery.Status.PENDING
+
+
 def test_rows_claimed_by_another_worker_are_not_sent(prepared) -> None:
     campaign, _contacts, ids = prepared
     Delivery.objects.filter(pk=ids[0]).update(status=Delivery.Status.SENDING)
