@@ -157,3 +157,25 @@ def test_progress_json_reports_the_ledger(secretariat_client, campaign) -> None:
 
     assert data["status"] == "draft"
     assert data["prepared"] == 0 and data["percent"] == 0
+
+
+def test_a_sent_campaign_shows_no_empty_actions_and_no_time_left(
+    secretariat_client, campaign
+) -> None:
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENT)
+
+    page = secretariat_client.get(
+        reverse("newsletter_campaign", args=[campaign.pk])
+    ).content.decode()
+
+    assert "data-campaign-actions" not in page  # nothing left to do: no "Sending"
+    assert "data-progress-eta-part hidden" in page
+
+
+def test_a_draft_campaign_shows_its_actions(secretariat_client, campaign) -> None:
+    page = secretariat_client.get(
+        reverse("newsletter_campaign", args=[campaign.pk])
+    ).content.decode()
+
+    assert "data-campaign-actions" in page
+    assert 'data-action="send"' in page
