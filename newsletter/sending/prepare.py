@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -10,6 +13,8 @@ from newsletter.models import Campaign, Delivery
 from newsletter.models.tokens import new_token
 
 from .languages import choose_language, live_translations
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 # Rows after which prepare refreshes the planner's statistics (PostgreSQL).
@@ -20,9 +25,13 @@ CANCELLED_REASON = "The campaign was cancelled before this mail was sent."
 def campaign_prepare(*, campaign_id: int) -> list[int]:
     """Create the campaign's Delivery rows and return the ids still to send.
 
-    Idempotent: rows are unique per (campaign, contact), created with
-    ``bulk_create(ignore_conflicts=True)``, so running it again (a redelivered
-    task) adds only readers who are new to the audience and changes nothing else.
+    Idempotent: rows are unique per (campaign, contact) and written with
+    conflicts ignored, so running it again (a redelivered task) adds only
+    readers who are new to the audience and changes nothing else.
+
+    A segment whose rules stopped being valid since the campaign was started
+    (a topic or parliament deleted meanwhile) sends the campaign back to draft
+    with nothing written: starting it again shows the segment's error.
     """
     updated = Campaign.objects.filter(
         pk=campaign_id, status__in=[Campaign.Status.DRAFT, Campaign.Status.PREPARING]
@@ -44,10 +53,16 @@ def campaign_prepare(*, campaign_id: int) -> list[int]:
         if campaign.language_policy == Campaign.LanguagePolicy.SKIP
         else source_language
     )
-    audience = (
-        campaign_audience(campaign)
-        .order_by("pk")
-        .values_list("pk", "preferred_language", "fallback_languages", "country")
+    try:
+        readers = campaign_audience(campaign)
+    except ValidationError as exc:
+        logger.warning("Campaign %s back to draft, its audience: %s", campaign_id, exc)
+        Campaign.objects.filter(
+            pk=campaign_id, status=Campaign.Status.PREPARING
+        ).update(status=Campaign.Status.DRAFT)
+        return []
+    audience = readers.order_by("pk").values_list(
+        "pk", "preferred_language", "fallback_languages", "country"
     )
     rows: list[Row] = []
     written = 0

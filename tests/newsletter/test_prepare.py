@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from newsletter.models import Campaign, Contact, Delivery
+from newsletter.models import Campaign, Contact, Delivery, Segment, Topic
 from newsletter.sending.campaigns import campaign_create
 from newsletter.sending.prepare import campaign_prepare
 from tests.factories import ContactFactory, MailingListFactory
@@ -138,3 +138,25 @@ def test_a_large_prepare_refreshes_the_planners_statistics(issue, monkeypatch) -
     assert analyzed == (
         ['ANALYZE "newsletter_delivery"'] if connection.vendor == "postgresql" else []
     )
+
+
+def test_a_segment_gone_stale_since_the_start_sends_the_campaign_back_to_draft(
+    issue,
+) -> None:
+    topic = Topic.objects.create(name="Labour exploitation", slug="labour")
+    segment = Segment.objects.create(
+        name="Labour",
+        rules={"conditions": [{"field": "topics", "op": "any", "value": ["labour"]}]},
+    )
+    mailing_list = MailingListFactory()
+    ContactFactory(subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, lists=[mailing_list], segments=[segment])
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PREPARING)
+    topic.delete()  # the segment's rules name a topic that no longer exists
+
+    pending = campaign_prepare(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert pending == []
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not Delivery.objects.filter(campaign=campaign).exists()
