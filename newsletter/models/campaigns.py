@@ -96,14 +96,16 @@ class Delivery(models.Model):
 
     TERMINAL = (Status.SENT, Status.FAILED, Status.SKIPPED, Status.UNCERTAIN)
 
-    # No index of its own: the (campaign, contact) and (campaign, status)
-    # indexes below both start with the campaign, and every row an index
-    # carries is one more write per row version while a campaign sends.
+    # No index of its own: the (campaign, status) index below starts with the
+    # campaign, and every index is one more write per row version while a
+    # campaign sends.
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
+    # No index of its own either: the (contact, campaign) constraint below
+    # starts with the contact and serves every lookup by contact.
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, related_name="deliveries"
+        Contact, on_delete=models.PROTECT, related_name="deliveries", db_index=False
     )
     language = models.CharField(max_length=8, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -127,9 +129,10 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
+            # Contact first: by campaign, the (campaign, status) index serves.
             models.UniqueConstraint(
-                fields=["campaign", "contact"],
-                name="uniq_delivery_per_campaign_contact",
+                fields=["contact", "campaign"],
+                name="uniq_delivery_per_contact_campaign",
             ),
             models.UniqueConstraint(fields=["token"], name="uniq_delivery_token"),
         ]
