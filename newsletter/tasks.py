@@ -87,7 +87,11 @@ def delivery_send_batch_task(
 @shared_task(name="newsletter.deliveries_sweep")
 def deliveries_sweep_task() -> dict[str, int]:
     """Resolve claims of stopped workers; queue again what was never handed over."""
-    return dict(deliveries_sweep().__dict__)
+    from newsletter.sending.forwards import forward_copies_sweep
+
+    return dict(deliveries_sweep().__dict__) | forward_copies_sweep(
+        claim_timeout=settings.RELAY_SEND_CLAIM_TIMEOUT
+    )
 
 
 @shared_task(name="newsletter.campaigns_start_due")

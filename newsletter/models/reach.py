@@ -145,6 +145,9 @@ class ForwardRecipient(models.Model):
     # Whether the copy carries the open pixel (decided when it is sent).
     tracked = models.BooleanField(default=False)
     claim = models.UUIDField(null=True, blank=True, editable=False)
+    # When the row was claimed: a claim older than RELAY_SEND_CLAIM_TIMEOUT
+    # belongs to a worker that stopped, and the sweeper takes it over.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)

@@ -273,7 +273,12 @@ def forward_send(*, forward_id: int) -> dict[str, int]:
     claim = uuid.uuid4()
     claimed = ForwardRecipient.objects.filter(
         forward_id=forward_id, status=Status.PENDING
-    ).update(status=Status.SENDING, claim=claim, attempted_at=None)
+    ).update(
+        status=Status.SENDING,
+        claim=claim,
+        claimed_at=timezone.now(),
+        attempted_at=None,
+    )
     counts = {"claimed": claimed, "sent": 0, "skipped": 0, "failed": 0, "uncertain": 0}
     if not claimed:
         return counts
@@ -345,3 +350,35 @@ def forward_send(*, forward_id: int) -> dict[str, int]:
                 provider_message_id=str(getattr(status, "message_id", "") or "")[:255],
             )
     return counts
+
+
+FORWARD_UNCERTAIN_AFTER_CRASH = "the worker stopped during the provider call"
+
+
+def forward_copies_sweep(*, claim_timeout: float) -> dict[str, int]:
+    """Take over the copies of stopped workers; return how many went where.
+
+    Copies claimed more than ``claim_timeout`` seconds ago and still being
+    sent belong to a worker that stopped. Those whose provider call had begun
+    may have been taken: they become uncertain (never resent) and their
+    address is forgotten, as after any hand-off. The others go back to
+    pending, and their forward is queued again.
+    """
+    from newsletter.tasks import forward_send_task  # tasks import this module
+
+    cutoff = timezone.now() - timedelta(seconds=claim_timeout)
+    stale = ForwardRecipient.objects.filter(
+        status=Status.SENDING, claimed_at__lt=cutoff
+    )
+    uncertain = stale.filter(attempted_at__isnull=False).update(
+        status=Status.UNCERTAIN, email="", reason=FORWARD_UNCERTAIN_AFTER_CRASH
+    )
+    forwards = set(
+        stale.filter(attempted_at__isnull=True).values_list("forward_id", flat=True)
+    )
+    requeued = stale.filter(attempted_at__isnull=True).update(
+        status=Status.PENDING, claim=None, claimed_at=None
+    )
+    for forward_id in sorted(forwards):
+        forward_send_task.delay(forward_id)
+    return {"forward_uncertain": uncertain, "forward_requeued": requeued}

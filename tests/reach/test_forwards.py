@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from newsletter.audience.suppression import suppression_add
 from newsletter.models import (
@@ -16,6 +18,7 @@ from newsletter.models import (
     Referral,
 )
 from newsletter.sending.forwards import forward_send
+from newsletter.tasks import deliveries_sweep_task
 from newsletter.tracking.referrals import address_key
 from tests.factories import ContactFactory
 
@@ -298,3 +301,45 @@ def test_the_form_and_its_answers_are_in_the_readers_language(
         {"addresses": " ".join(f"c{n}@p.example" for n in range(6)), "key": "k" * 32},
     )
     assert "Твърде много адреси: най-много 5 на заявка." in response.content.decode()
+
+
+def test_copies_left_by_a_stopped_worker_are_resolved_by_the_sweep(
+    post, mp_delivery, settings
+) -> None:
+    post(mp_delivery, "anna@parliament.example\nbo@parliament.example\ncy@x.example")
+    mail.outbox.clear()
+    anna, bo, cy = ForwardRecipient.objects.order_by("pk")
+    long_ago = timezone.now() - timedelta(
+        seconds=settings.RELAY_SEND_CLAIM_TIMEOUT + 60
+    )
+    # As a worker killed mid-forward leaves them: Anna's call had begun, Bo's
+    # had not; Cy's claim is fresh (a worker still at it).
+    ForwardRecipient.objects.filter(pk=anna.pk).update(
+        status="sending",
+        email="anna@parliament.example",
+        claimed_at=long_ago,
+        attempted_at=long_ago,
+    )
+    ForwardRecipient.objects.filter(pk=bo.pk).update(
+        status="sending",
+        email="bo@parliament.example",
+        claimed_at=long_ago,
+        attempted_at=None,
+    )
+    ForwardRecipient.objects.filter(pk=cy.pk).update(
+        status="sending",
+        email="cy@x.example",
+        claimed_at=timezone.now(),
+        attempted_at=None,
+    )
+
+    result = deliveries_sweep_task()
+
+    anna.refresh_from_db()
+    bo.refresh_from_db()
+    cy.refresh_from_db()
+    assert (result["forward_uncertain"], result["forward_requeued"]) == (1, 1)
+    assert (anna.status, anna.email) == ("uncertain", "")  # never resent
+    assert (bo.status, bo.email) == ("sent", "")  # queued again, and sent once
+    assert cy.status == "sending"
+    assert [m.to for m in colleague_mails()] == [["bo@parliament.example"]]
