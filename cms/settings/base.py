@@ -235,7 +235,8 @@ if RELAY_SEND_RATE_STORE != "database" and not RELAY_SEND_RATE_STORE.startswith(
 # Transient provider errors are retried with exponential backoff and jitter,
 # from RELAY_SEND_RETRY_BACKOFF seconds up to RELAY_SEND_RETRY_BACKOFF_MAX, or
 # after the provider's Retry-After; RELAY_SEND_DEADLINE seconds after a campaign
-# started, what is still unsent is marked failed instead.
+# started (or was last resumed or reopened), what is still unsent is marked
+# failed instead.
 RELAY_SEND_RETRY_BACKOFF = env_int("RELAY_SEND_RETRY_BACKOFF", 5)
 RELAY_SEND_RETRY_BACKOFF_MAX = env_int("RELAY_SEND_RETRY_BACKOFF_MAX", 300)
 RELAY_SEND_DEADLINE = env_int("RELAY_SEND_DEADLINE", 24 * 3600)

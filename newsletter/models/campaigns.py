@@ -68,6 +68,9 @@ class Campaign(models.Model):
     # once this time has come (and, when held, once translations are complete).
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When it was last resumed, or reopened to send failed or uncertain
+    # readers again: the sending deadline counts from then, not from the start.
+    resumed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

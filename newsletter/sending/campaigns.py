@@ -235,9 +235,10 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Resume a paused campaign: queue its pending rows again, in batches.
 
-    Only pending rows are queued and each batch claims its rows before sending,
-    so nothing already handed over is sent again. A campaign paused before its
-    preparation finished is prepared again (idempotent).
+    Only pending rows are queued and each provider call claims its rows right
+    before it is made, so nothing already handed over is sent again. A campaign
+    paused before its preparation finished is prepared again (idempotent). The
+    sending deadline counts from now.
     """
     from newsletter.tasks import campaign_prepare_task  # tasks import this module
 
@@ -251,7 +252,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     status = Campaign.Status.SENDING if prepared else Campaign.Status.PREPARING
     if not Campaign.objects.filter(
         pk=campaign.pk, status=Campaign.Status.PAUSED
-    ).update(status=status):
+    ).update(status=status, resumed_at=timezone.now()):
         raise CampaignActionError(_("Only a paused campaign can be resumed."))
     campaign.status = status
     campaign_id = campaign.pk

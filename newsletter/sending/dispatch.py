@@ -881,15 +881,19 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
 
 
 def campaign_retry_allowed(*, campaign_id: int, countdown: float) -> bool:
-    """Return whether a retry in ``countdown`` seconds is within the campaign's deadline."""
-    started = (
+    """Return whether a retry in ``countdown`` seconds is within the campaign's deadline.
+
+    The deadline counts from the start, or from the last resume or reopening.
+    """
+    times = (
         Campaign.objects.filter(pk=campaign_id)
-        .values_list("started_at", flat=True)
+        .values_list("started_at", "resumed_at")
         .first()
     )
-    if started is None:
+    since = max((t for t in times or () if t is not None), default=None)
+    if since is None:
         return True
-    deadline = started + timedelta(seconds=settings.RELAY_SEND_DEADLINE)
+    deadline = since + timedelta(seconds=settings.RELAY_SEND_DEADLINE)
     return timezone.now() + timedelta(seconds=countdown) < deadline
 
 

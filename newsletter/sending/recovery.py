@@ -175,6 +175,8 @@ def campaign_resend(
         Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENT).update(
             status=Campaign.Status.SENDING, finished_at=None
         )
+        # The sending deadline counts from this reopening.
+        Campaign.objects.filter(pk=campaign_id).update(resumed_at=timezone.now())
         transaction.on_commit(lambda: _queue_pending(campaign_id=campaign_id))
     return reopened
 

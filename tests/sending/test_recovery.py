@@ -11,10 +11,11 @@ from cms.celery import app
 from newsletter.models import Campaign, Delivery
 from newsletter.sending.campaigns import (
     campaign_create,
+    campaign_resume,
     campaign_schedule,
     campaigns_start_due,
 )
-from newsletter.sending.dispatch import TransientSendError
+from newsletter.sending.dispatch import TransientSendError, campaign_retry_allowed
 from newsletter.sending.prepare import campaign_prepare
 from newsletter.sending.ratelimit import DatabaseBucket, Limit
 from newsletter.sending.recovery import (
@@ -183,6 +184,28 @@ def test_after_the_deadline_the_unsent_rest_is_failed(
     assert "deadline" in campaign.deliveries.first().reason
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
+
+
+def test_the_deadline_counts_from_a_resume_or_a_reopening(campaign, settings) -> None:
+    settings.RELAY_SEND_DEADLINE = 3600
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        started_at=two_days_ago, status=Campaign.Status.PAUSED
+    )
+    assert not campaign_retry_allowed(campaign_id=campaign.pk, countdown=60)
+
+    campaign_resume(campaign=campaign)  # after two days of pause
+
+    assert campaign_retry_allowed(campaign_id=campaign.pk, countdown=60)
+    assert not campaign_retry_allowed(campaign_id=campaign.pk, countdown=7200)
+
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.SENT, resumed_at=two_days_ago
+    )
+    campaign.deliveries.update(status=Delivery.Status.UNCERTAIN)
+    campaign_resend(campaign_id=campaign.pk)
+
+    assert campaign_retry_allowed(campaign_id=campaign.pk, countdown=60)
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after(settings) -> None:
