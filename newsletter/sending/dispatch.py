@@ -310,7 +310,7 @@ def _units(
 def _hand_over(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None:
     """Make one provider call for ``unit`` and record each reader's outcome."""
     # Right before hand-off: an unsubscribe committed by now holds.
-    unit = _claim(batch, _still_mailable(batch, unit, claimed=False))
+    unit = _claim(batch, unit)
     # The rate-limit wait comes last, so that what reaches the provider keeps
     # the bucket's spacing; after a long wait, consent is read once more.
     waited = acquire(batch.bucket, len(unit)) if unit and batch.bucket else 0.0
@@ -395,6 +395,8 @@ def _still_mailable(
     batch: _Batch, unit: list[Delivery], *, claimed: bool
 ) -> list[Delivery]:
     """Return the readers of ``unit`` who may still be mailed; skip the others."""
+    if not unit:
+        return unit
     mailable = _deliverable(batch.campaign, unit)
     gone = [d for d in unit if d.contact_id not in mailable]
     _record(batch, gone, Delivery.Status.SKIPPED, NO_LONGER_MAILABLE, claimed=claimed)
@@ -402,16 +404,25 @@ def _still_mailable(
 
 
 def _claim(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
-    """Claim ``unit`` for one provider call and stamp the attempt; return the rows now ours.
+    """Claim the readers of ``unit`` who may still be mailed; return the rows now ours.
 
-    One conditional UPDATE, pending → sending, only while the campaign is
-    sending. Rows another worker took meanwhile are left to it. Nothing
-    claimed because the campaign stopped ends the batch.
+    One conditional UPDATE claims the rows for one provider call and stamps
+    the attempt: pending → sending, only while the campaign is sending and
+    only for readers who are still in its audience (consent, suppression and
+    subscriptions read by that same statement). When it claims fewer rows,
+    the others are sorted out: nothing claimed because the campaign stopped
+    ends the batch; readers who can no longer be mailed are skipped; rows
+    another worker took meanwhile are left to it.
     """
     if not unit:
         return unit
     now = timezone.now()
     ids = [d.pk for d in unit]
+    mailable = (
+        campaign_audience(batch.campaign, among=[d.contact_id for d in unit])
+        .order_by()
+        .values("pk")
+    )
     claimed = Delivery.objects.filter(
         Exists(
             Campaign.objects.filter(
@@ -421,6 +432,7 @@ def _claim(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
         pk__any_of=ids,
         campaign_id=batch.campaign.pk,
         status=Delivery.Status.PENDING,
+        contact_id__in=mailable,
     ).update(
         status=Delivery.Status.SENDING,
         claim=batch.claim,
@@ -429,16 +441,21 @@ def _claim(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
     )
     if claimed == len(ids):
         return unit
-    if not claimed:
-        batch.stopped = not Campaign.objects.filter(
+    if (
+        not claimed
+        and not Campaign.objects.filter(
             pk=batch.campaign.pk, status=Campaign.Status.SENDING
         ).exists()
+    ):
+        batch.stopped = True
         return []
     ours = set(
         Delivery.objects.filter(
             pk__any_of=ids, claim=batch.claim, status=Delivery.Status.SENDING
         ).values_list("pk", flat=True)
     )
+    # Skips the rest's readers who can no longer be mailed (if still pending).
+    _still_mailable(batch, [d for d in unit if d.pk not in ours], claimed=False)
     return [d for d in unit if d.pk in ours]
 
 
