@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ _REASONS = frozenset(
     }
 )
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
+# A device's keyed fingerprint (referrals.device_fingerprint), or none.
+_FINGERPRINT = re.compile(r"(?:[0-9a-f]{64})?")
 
 
 class HitBuffer:
@@ -196,13 +199,7 @@ def hit_parse(raw: bytes | str) -> Hit | None:
     }
     if kind == OPEN:
         fingerprint = entry.get("d")
-        if not isinstance(fingerprint, str) or not (
-            fingerprint == ""
-            or (
-                len(fingerprint) == 64
-                and all(c in "0123456789abcdef" for c in fingerprint)
-            )
-        ):
+        if not isinstance(fingerprint, str) or not _FINGERPRINT.fullmatch(fingerprint):
             return None
         return Hit(**hit, fingerprint=fingerprint)
     link_id = entry.get("l")
