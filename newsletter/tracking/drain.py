@@ -34,7 +34,7 @@ from .events import burst_reclassify
 logger = logging.getLogger(__name__)
 
 Kind = TrackingEvent.Kind
-DRAIN_BATCH = 500
+DRAIN_BATCH = 1000
 _BURST_WINDOW = timedelta(seconds=machine.SCANNER_BURST_SECONDS)
 _BURST = machine.Verdict(True, machine.SCANNER_BURST)
 _SOURCES = {
@@ -70,12 +70,14 @@ class DrainResult:
 
 
 def hits_drain(*, wait: float = 0) -> DrainResult:
-    """Write every buffered hit to the database; return what was done.
+    """Write the hits buffered when the drain starts to the database; return what was done.
 
     One drain runs at a time (a Redis lock). With ``wait``, wait up to that
     many seconds for a drain in progress to end, then drain what is left, so
     that every hit pushed before the call is written when it returns; without,
-    return at once when another drain runs. At least once: see the module.
+    return at once when another drain runs. Hits pushed meanwhile wait for
+    the next drain, so that a run under steady load ends, in full batches
+    rather than a string of small ones. At least once: see the module.
     """
     buffer = hit_buffer()
     if buffer is None:
@@ -85,8 +87,11 @@ def hits_drain(*, wait: float = 0) -> DrainResult:
         return DrainResult(busy=True)
     read = written = dropped = 0
     try:
-        while True:
-            raw = buffer.client.lrange(buffer.key, 0, DRAIN_BATCH - 1)
+        waiting = buffer.size()
+        while read < waiting:
+            raw = buffer.client.lrange(
+                buffer.key, 0, min(DRAIN_BATCH, waiting - read) - 1
+            )
             if not raw:
                 break
             batch_written, batch_dropped = hits_write(raw=raw)
