@@ -13,6 +13,10 @@ but if the PostgreSQL server itself crashes, the hits committed in the last
 moments before (at most three times ``wal_writer_delay``, 0.6 s by default)
 are lost. A crash of Relay loses none: a hit is answered only after its
 commit. On SQLite nothing changes.
+
+With a tracking buffer (``newsletter.tracking.buffer``) a hit writes nothing
+in its request; its one read goes through ``hit_read``, a prepared statement
+on PostgreSQL.
 """
 
 from __future__ import annotations
