@@ -20,10 +20,19 @@ settings: its rate is the generator's ceiling, far above Django's.
     bench/tracking                          # 30 s per endpoint, in 3 turns each
     bench/tracking --seconds 6 --readers 2000
 
+Production settings buffer the hits in Redis (``RELAY_TRACKING_BUFFER``, the
+cache's Redis by default): a Celery worker with its beat, started beside
+gunicorn as production runs them, writes them to the database every second
+during the load. Events are counted only once the buffer is drained: after
+the warm-up and after the last turn the bench runs ``manage.py tracking_drain``,
+which waits for a drain in progress and writes what is left, so "lost"
+compares the requests made with the events in the database.
+
 ``RELAY_BENCH_TRACKING_DATABASE`` names the database (``relay_bench_tracking``),
 dropped and created again on each run, on the server of ``RELAY_BENCH_DATABASE_URL``;
 ``RELAY_BENCH_REDIS_URL`` is the Redis the production settings want
-(``redis://127.0.0.1:6379/0``; nothing is queued on it by these endpoints).
+(``redis://127.0.0.1:6379/0``): the cache, the broker of the worker, and the
+tracking buffer (the list ``relay:bench:<database>:hits``, emptied at start).
 """
 
 from __future__ import annotations
@@ -189,7 +198,76 @@ def server_environ(*, database: str, port: int) -> dict[str, str]:
         "DEFAULT_FROM_EMAIL": "Relay <newsletter@relay.localhost>",
         "RELAY_EMAIL_PROVIDER": "mailgun",
         "RELAY_VAR_DIR": var,
+        # The buffer is production's default (the cache's Redis); only its
+        # list is the bench's own.
+        "RELAY_TRACKING_BUFFER_KEY": buffer_key(database),
     }
+
+
+def buffer_key(database: str) -> str:
+    """Return the Redis list the server buffers its tracking hits in."""
+    return f"relay:bench:{database}:hits"
+
+
+def buffer_clear(database: str) -> None:
+    """Empty the bench's tracking buffer: hits of an earlier, stopped run."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(buffer_key(database), f"{buffer_key(database)}:drain")
+    client.close()
+
+
+@contextlib.contextmanager
+def celery_worker(*, environ: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a Celery worker with its beat on the tracking queue until the block ends.
+
+    As production runs them: the beat queues ``newsletter.tracking_hits_drain``
+    every second and the worker writes the buffered hits to the database.
+    """
+    var = Path(environ["RELAY_VAR_DIR"])
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--quiet",
+            "-A",
+            "cms",
+            "worker",
+            "--beat",
+            "--schedule",
+            str(var / "bench-tracking-beat"),
+            "--queues",
+            "tracking",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **environ},
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)  # warm shutdown: the drain finishes
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def buffer_drain(*, environ: dict[str, str]) -> None:
+    """Write every buffered hit to the database, waiting for a drain in progress."""
+    subprocess.run(
+        [sys.executable, "manage.py", "tracking_drain", "--skip-checks"],
+        cwd=ROOT,
+        env={**os.environ, **environ},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @contextlib.contextmanager
@@ -480,20 +558,27 @@ def run_bench(
 
     from django.db import connection
 
+    buffer_clear(database)
     before = events_recorded(targets.campaign_id)
     connection.close()  # idle while the server runs
     port = free_port()
+    environ = server_environ(database=database, port=port)
     report = Report(ceiling=ceiling)
-    with gunicorn(
-        app="cms.wsgi:application",
-        port=port,
-        workers=workers,
-        environ=server_environ(database=database, port=port),
-        probe=paths["bare"][0],
+    with (
+        celery_worker(environ=environ),
+        gunicorn(
+            app="cms.wsgi:application",
+            port=port,
+            workers=workers,
+            environ=environ,
+            probe=paths["bare"][0],
+        ),
     ):
         for key in paths:  # one untimed request each: every worker imports lazily
             request(port, paths[key][-1])
+        buffer_drain(environ=environ)
         warm = events_recorded(targets.campaign_id)
+        connection.close()
         done = dict.fromkeys(paths, 0)
         for _ in range(rounds):
             for key in ("bare", "pixel", "click"):
@@ -508,6 +593,9 @@ def run_bench(
                 )
                 report.loads.setdefault(key, Load()).add(run)
                 done[key] += run.made
+    # Every request was answered (gunicorn stops gracefully): what is still
+    # buffered is written before the events are counted.
+    buffer_drain(environ=environ)
     after = events_recorded(targets.campaign_id)
     # Events of the run alone: not those of the warm-up requests.
     report.events = {

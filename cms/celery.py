@@ -39,6 +39,14 @@ app.conf.beat_schedule = {
         "task": "newsletter.tracking_purge",
         "schedule": crontab(minute="17", hour="3"),
     },
+    # Every second (finer than cron): write the pixel opens and redirect clicks
+    # buffered in Redis to the database (docs/tracking.md, "Buffered hits"); a
+    # run not started within 10 s expires, as the next one does its work.
+    "tracking-hits-drain": {
+        "task": "newsletter.tracking_hits_drain",
+        "schedule": 1.0,
+        "options": {"expires": 10},
+    },
     # "41 * * * *": hourly, delete uploaded contact files never confirmed within a
     # day (they hold personal data and are only needed while an import is previewed).
     "contacts-import-purge": {

@@ -145,6 +145,18 @@ def tracking_purge_task() -> int:
     return tracking_purge()
 
 
+@shared_task(name="newsletter.tracking_hits_drain", ignore_result=True)
+def tracking_hits_drain_task() -> int:
+    """Write the buffered pixel opens and redirect clicks to the database; return how many.
+
+    Safe to run often and at once: one drain runs at a time, the others
+    return at once (newsletter.tracking.drain).
+    """
+    from newsletter.tracking.drain import hits_drain
+
+    return hits_drain().written
+
+
 @shared_task(name="newsletter.contacts_import_purge")
 def contacts_import_purge_task() -> int:
     """Delete contact uploads older than a day that were never confirmed; return how many."""

@@ -117,3 +117,19 @@ def test_secrets_can_come_from_files(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(value)
+
+
+def test_tracking_hits_are_buffered_in_the_caches_redis_by_default() -> None:
+    code = "from django.conf import settings; print(settings.RELAY_TRACKING_BUFFER)"
+
+    production = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    embedded = manage(
+        "shell", "-c", code, env={"DJANGO_SETTINGS_MODULE": "cms.settings.dev"}
+    )
+    junk = manage("check", env={**PRODUCTION_ENV, "RELAY_TRACKING_BUFFER": "memcached"})
+
+    # The last line: the shell first says what it imported.
+    assert production.stdout.splitlines()[-1] == "redis://127.0.0.1:6379/1"
+    assert embedded.stdout.splitlines()[-1] == "database"
+    assert junk.returncode != 0
+    assert "RELAY_TRACKING_BUFFER must be 'database' or a redis:// URL" in junk.stderr

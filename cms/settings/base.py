@@ -270,6 +270,25 @@ RELAY_TRACKING_RETENTION_DAYS = env_int("RELAY_TRACKING_RETENTION_DAYS", 395)
 RELAY_FORWARD_MAX_RECIPIENTS = env_int("RELAY_FORWARD_MAX_RECIPIENTS", 5)
 RELAY_FORWARD_DAILY_LIMIT = env_int("RELAY_FORWARD_DAILY_LIMIT", 20)
 RELAY_ESTIMATE_OWN_DEVICES = env_int("RELAY_ESTIMATE_OWN_DEVICES", 2)
+# Tracking hits (docs/tracking.md, "Buffered hits"). With a redis:// URL the
+# open pixel and the click redirect push each hit onto a Redis list, and the
+# task newsletter.tracking_hits_drain (every second) writes them to the
+# database in bulk; "database" writes each hit in its request. The default is
+# the cache's Redis when CACHE_URL names one, else "database" (the embedded
+# default). RELAY_TRACKING_BUFFER_KEY names the list.
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+RELAY_TRACKING_BUFFER = env_str(
+    "RELAY_TRACKING_BUFFER",
+    CACHE_URL if CACHE_URL.startswith(_REDIS_SCHEMES) else "database",
+)
+if RELAY_TRACKING_BUFFER != "database" and not RELAY_TRACKING_BUFFER.startswith(
+    _REDIS_SCHEMES
+):
+    raise ImproperlyConfigured(
+        "RELAY_TRACKING_BUFFER must be 'database' or a redis:// URL, not "
+        f"{RELAY_TRACKING_BUFFER!r}."
+    )
+RELAY_TRACKING_BUFFER_KEY = env_str("RELAY_TRACKING_BUFFER_KEY", "relay:tracking:hits")
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

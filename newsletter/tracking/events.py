@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
@@ -26,9 +28,15 @@ from newsletter.models import (
 )
 
 from . import bounces, machine
-from .hits import hit_commit_sql
+from .buffer import HitBuffer, click_hit_push, hit_buffer, open_hit_push
+from .hits import hit_commit_sql, hit_read
 from .links import link_pk, tracking_allowed
-from .referrals import open_device_record, open_device_record_for_token
+from .referrals import (
+    PASSING_ON_KINDS,
+    device_fingerprint,
+    open_device_record,
+    open_device_record_for_token,
+)
 from .tokens import TOKEN_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -85,9 +93,18 @@ def open_record_for_token(
     (no consent, or an unknown token) reads again, to tell the two apart. For
     an MP, a second INSERT ... SELECT remembers the device (``client`` is not
     stored) for the estimate of copies forwarded from a mail program.
+
+    With a tracking buffer (``RELAY_TRACKING_BUFFER``), one read by token
+    instead, and the hit goes to Redis, written later in bulk
+    (``newsletter.tracking.buffer``); True then means recorded in the buffer.
     """
     if not TOKEN_PATTERN.fullmatch(token):
         return None
+    buffer = None if settings.RELAY_ANONYMOUS_TRACKING else hit_buffer()
+    if buffer is not None:
+        pushed = _open_push(buffer, token=token, user_agent=user_agent, client=client)
+        if pushed is not _UNBUFFERED:
+            return pushed
     if not settings.RELAY_ANONYMOUS_TRACKING:
         verdict = machine.open_verdict(user_agent=user_agent)
         now = timezone.now()
@@ -140,6 +157,58 @@ def open_record_for_token(
     return False if Delivery.objects.filter(token=token).exists() else None
 
 
+# What _open_push and _click_push return when Redis could not take the hit.
+_UNBUFFERED = object()
+
+
+def _open_push(
+    buffer: HitBuffer, *, token: str, user_agent: str, client: str
+) -> bool | None | object:
+    """Push a pixel open to the tracking buffer; return as ``open_record_for_token``.
+
+    One query, by the token's unique index: the delivery exists (else None),
+    its reader consents now (else False, nothing kept) and is an MP or not
+    (whose device is remembered). Returns ``_UNBUFFERED`` when Redis cannot
+    take the hit, to be written in the request instead.
+    """
+    row = hit_read(_reader_sql, [token])
+    if row is None:
+        return None
+    consent, kind = row
+    if not consent:
+        return False
+    fingerprint = ""
+    if kind in PASSING_ON_KINDS:
+        fingerprint = device_fingerprint(user_agent=user_agent, client=client)
+    try:
+        open_hit_push(
+            buffer,
+            token=token,
+            verdict=machine.open_verdict(user_agent=user_agent),
+            family=_agent_family(user_agent),
+            fingerprint=fingerprint,
+        )
+    except redis.RedisError:
+        logger.warning("Tracking buffer unreachable: an open is written at once.")
+        return _UNBUFFERED
+    return True
+
+
+@cache
+def _reader_sql(vendor: str) -> str:
+    """Return the query of a pixel hit: its reader's consent and kind, by token."""
+    delivery, contact = Delivery._meta, Contact._meta
+    name = connection.ops.quote_name
+    # Names from the models' _meta; the token is a parameter.
+    return (
+        f"SELECT c.{name(contact.get_field('tracking_consent').column)}, "  # noqa: S608
+        f"c.{name(contact.get_field('kind').column)} "
+        f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
+        f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
+        f"WHERE d.{name(delivery.get_field('token').column)} = %s"
+    )
+
+
 def click_record_for_token(
     *, token: str, link_id: str, user_agent: str = ""
 ) -> str | None:
@@ -154,10 +223,19 @@ def click_record_for_token(
     the mail was delivered and how many distinct links were clicked in the
     burst window after; then one insert. Only a click that makes a
     burst also reclassifies the burst's earlier clicks.
+
+    With a tracking buffer (``RELAY_TRACKING_BUFFER``), one read of the
+    consent and the URL instead, and the hit goes to Redis; bursts are then
+    classified when it is written (``newsletter.tracking.drain``).
     """
     pk = link_pk(link_id)
     if pk is None or not TOKEN_PATTERN.fullmatch(token):
         return None
+    buffer = hit_buffer()
+    if buffer is not None:
+        pushed = _click_push(buffer, token=token, link_pk=pk, user_agent=user_agent)
+        if pushed is not _UNBUFFERED:
+            return pushed  # type: ignore[return-value]
     row = _click_hit(token=token, link_pk=pk)
     if row is None or row[2] is None:
         return None
@@ -177,9 +255,62 @@ def click_record_for_token(
         _click_insert(delivery_id, url, occurred_at, user_agent, verdict)
         return url
     with transaction.atomic():
-        _burst_reclassify(delivery_id=delivery_id, delivered_at=delivered_at)
+        burst_reclassify(delivery_id=delivery_id, delivered_at=delivered_at)
         _click_insert(delivery_id, url, occurred_at, user_agent, verdict)
     return url
+
+
+def _click_push(
+    buffer: HitBuffer, *, token: str, link_pk: int, user_agent: str
+) -> str | None | object:
+    """Push a redirect click to the tracking buffer; return as ``click_record_for_token``.
+
+    One query, by the token's unique index and the link's primary key: the
+    reader's consent now and the URL of link ``link_pk`` if it is in the
+    link map of the delivery's campaign. None (a 404) for an unknown token
+    or a link not in that map. The agent's verdict is settled here, scanner
+    bursts when the hit is written (``newsletter.tracking.drain``). Returns
+    ``_UNBUFFERED`` when Redis cannot take the hit, to be written in the
+    request instead.
+    """
+    row = hit_read(_click_target_sql, [link_pk, token])
+    if row is None or row[1] is None:
+        return None
+    consent, url = row
+    if not consent or settings.RELAY_ANONYMOUS_TRACKING:
+        return url  # redirected, but no trace kept
+    try:
+        click_hit_push(
+            buffer,
+            token=token,
+            link_id=link_pk,
+            verdict=machine.early_click_verdict(user_agent=user_agent, early_links=0),
+            family=_agent_family(user_agent),
+        )
+    except redis.RedisError:
+        logger.warning("Tracking buffer unreachable: a click is written at once.")
+        return _UNBUFFERED
+    return url
+
+
+@cache
+def _click_target_sql(vendor: str) -> str:
+    """Return the query of a buffered click: the reader's consent and the link's URL."""
+    delivery, contact, link = Delivery._meta, Contact._meta, Link._meta
+    name = connection.ops.quote_name
+
+    def col(meta, field: str) -> str:
+        return name(meta.get_field(field).column)
+
+    # Names from the models' _meta, every value a parameter.
+    return (
+        f"SELECT c.{col(contact, 'tracking_consent')}, l.{col(link, 'url')} "  # noqa: S608
+        f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
+        f"ON c.{name(contact.pk.column)} = d.{col(delivery, 'contact')} "
+        f"LEFT JOIN {name(link.db_table)} l ON l.{name(link.pk.column)} = %s "
+        f"AND l.{col(link, 'campaign')} = d.{col(delivery, 'campaign')} "
+        f"WHERE d.{col(delivery, 'token')} = %s"
+    )
 
 
 def _click_hit(*, token: str, link_pk: int) -> tuple | None:
@@ -432,11 +563,11 @@ def _click_verdict(
         user_agent=user_agent, seconds_after_delivery=clicks
     )
     if verdict.reason == machine.SCANNER_BURST:
-        _burst_reclassify(delivery_id=delivery.pk, delivered_at=delivered_at)
+        burst_reclassify(delivery_id=delivery.pk, delivered_at=delivered_at)
     return verdict
 
 
-def _burst_reclassify(*, delivery_id: int, delivered_at: datetime) -> None:
+def burst_reclassify(*, delivery_id: int, delivered_at: datetime) -> None:
     """Flag the earlier clicks of a burst, recorded before it was one (only the machine flag changes)."""
     TrackingEvent.objects.filter(
         delivery_id=delivery_id,

@@ -13,11 +13,18 @@ but if the PostgreSQL server itself crashes, the hits committed in the last
 moments before (at most three times ``wal_writer_delay``, 0.6 s by default)
 are lost. A crash of Relay loses none: a hit is answered only after its
 commit. On SQLite nothing changes.
+
+With a tracking buffer (``newsletter.tracking.buffer``) a hit writes nothing
+in its request; its one read goes through ``hit_read``, a prepared statement
+on PostgreSQL.
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from collections.abc import Callable
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 HIT_COMMIT = "hit_commit"
 
@@ -36,3 +43,45 @@ def hit_commit_sql() -> tuple[str, str]:
         f"WITH {HIT_COMMIT} AS (SELECT set_config('synchronous_commit', 'off', true)) ",
         f"{HIT_COMMIT}, ",
     )
+
+
+def hit_read(statement: Callable[[str], str], params: list[object]) -> tuple | None:
+    """Run the one read of a buffered hit and return its first row, or None.
+
+    ``statement`` returns the SQL for a database vendor. On PostgreSQL the
+    statement is prepared once per connection and then only executed:
+    planning its join again on every hit cost more than running it, and
+    Django's cursors bind on the client and never prepare. The cursor is
+    psycopg's own, binding on the server, wrapped as Django wraps its cursors
+    (errors, query logging). Elsewhere a plain cursor.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup: each goes through a Local
+    sql = statement(db.vendor)
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    db.ensure_connection()
+    raw = db.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's automatic preparing off (for connection
+        # poolers); only these reads ask for it, explicitly.
+        raw.prepare_threshold = _NEVER_AUTOMATICALLY
+    wrapped = _PreparedCursor(raw)
+    cursor = (
+        db.make_debug_cursor(wrapped) if db.queries_logged else db.make_cursor(wrapped)
+    )
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+_NEVER_AUTOMATICALLY = 2**62
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """A psycopg cursor (binding on the server) whose statements are prepared."""
+
+    def execute(self, query, params=None, **options):  # type: ignore[no-untyped-def]
+        """Execute ``query`` as a prepared statement, prepared on first use."""
+        return super().execute(query, params, prepare=True)

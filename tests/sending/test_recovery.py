@@ -247,6 +247,7 @@ def test_the_beat_schedule_and_the_queues() -> None:
         "newsletter.deliveries_sweep",
         "newsletter.provider_events_sweep",
         "newsletter.tracking_purge",
+        "newsletter.tracking_hits_drain",
         "newsletter.contacts_import_purge",
     }
     assert schedule["campaigns-start-due"]["schedule"].minute == set(range(60))
@@ -257,6 +258,11 @@ def test_the_beat_schedule_and_the_queues() -> None:
     assert route({}, "newsletter.tracking_event_record")["queue"].name == "tracking"
     assert route({}, "newsletter.confirmation_send")["queue"].name == "default"
     assert route({}, "newsletter.provider_event_process")["queue"].name == "tracking"
+    # Buffered tracking hits: every second, on the tracking queue; a run that
+    # waited 10 s expires (the next one does its work).
+    assert schedule["tracking-hits-drain"]["schedule"] == 1.0
+    assert schedule["tracking-hits-drain"]["options"] == {"expires": 10}
+    assert route({}, "newsletter.tracking_hits_drain")["queue"].name == "tracking"
 
 
 def test_the_database_bucket_spaces_reservations_at_the_rate() -> None:
