@@ -379,6 +379,10 @@ def child() -> None:
     """Run one side in this (fresh) process, as read on stdin; print its Run as JSON."""
     options = json.loads(sys.stdin.read())
     django_setup(options["database"], options["environ"])
+    # As a Relay worker does once started (cms.celery); for both sides alike.
+    from cms.celery import startup_objects_freeze
+
+    startup_objects_freeze()
     if options["side"] == "pipeline":
         run = pipeline_run(
             issue_id=options["issue_id"],

@@ -6,10 +6,12 @@ confirmation mails). Exactly one beat process runs the schedule below
 (``celery -A cms beat``); schedules live here and nowhere else.
 """
 
+import gc
 import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.production")
 
@@ -54,3 +56,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="41"),
     },
 }
+
+
+@worker_process_init.connect  # each child of the prefork pool, once started
+@worker_ready.connect  # the solo and threads pools run tasks in this process
+def startup_objects_freeze(**kwargs: object) -> None:
+    """Leave the objects of start-up (Django, Wagtail, the templates) out of garbage collection.
+
+    They live as long as the worker, yet every full collection walked them
+    all again: in a campaign batch, a third of the time spent building the
+    messages. ``gc.freeze`` moves them to a generation that is never
+    collected; what tasks create is collected as before.
+    """
+    gc.freeze()

@@ -136,7 +136,7 @@ def test_a_large_prepare_refreshes_the_planners_statistics(issue, monkeypatch) -
 
     analyzed = [q["sql"] for q in queries.captured_queries if "ANALYZE" in q["sql"]]
     assert analyzed == (
-        ['ANALYZE "newsletter_delivery" ("campaign_id", "status")']
+        ['ANALYZE "newsletter_delivery" ("id", "campaign_id", "status")']
         if connection.vendor == "postgresql"
         else []
     )
