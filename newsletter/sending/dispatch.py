@@ -947,7 +947,7 @@ def variant_for(
     )
     variant = _VARIANTS.get(key)
     if variant is None:
-        variant = render_variant(page, language=language, country=country)
+        variant = render_variant(page.specific, language=language, country=country)
         if len(_VARIANTS) >= _VARIANTS_MAX:
             _VARIANTS.pop(next(iter(_VARIANTS)))
         _VARIANTS[key] = variant
@@ -967,11 +967,15 @@ def _deliverable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
 
 
 def _pages_by_language(source: Page, languages: set[str]) -> dict[str, Page]:
+    """Return the live translations of ``source`` in ``languages``, by language.
+
+    Plain pages: their specific page is read only when a variant is rendered
+    (``variant_for``), once per process, not by every batch.
+    """
     pages = (
         source.get_translations(inclusive=True)
         .live()
         .filter(locale__language_code__in=languages)
         .select_related("locale")
-        .specific()
     )
     return {page.locale.language_code: page for page in pages}
