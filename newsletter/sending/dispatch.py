@@ -223,9 +223,9 @@ def delivery_send_batch(*, campaign_id: int, delivery_ids: list[int]) -> BatchRe
         return BatchResult(
             claimed=0, sent=0, failed=0, skipped=0, uncertain=0, released=0
         )
-    # Consent is read once per provider call, right before its claim
-    # (_still_mailable): an unsubscribe made while the campaign is sending
-    # holds for every message not yet handed over.
+    # Consent is read once per provider call, by the UPDATE that claims its
+    # rows (_claim): an unsubscribe made while the campaign is sending holds
+    # for every message not yet handed over.
     pages = _pages_by_language(campaign.page, {d.language for d in deliveries})
     transient: TransientSendError | None = None
 
