@@ -373,12 +373,14 @@ def forward_copies_sweep(*, claim_timeout: float) -> dict[str, int]:
     uncertain = stale.filter(attempted_at__isnull=False).update(
         status=Status.UNCERTAIN, email="", reason=FORWARD_UNCERTAIN_AFTER_CRASH
     )
-    forwards = set(
-        stale.filter(attempted_at__isnull=True).values_list("forward_id", flat=True)
-    )
-    requeued = stale.filter(attempted_at__isnull=True).update(
-        status=Status.PENDING, claim=None, claimed_at=None
-    )
-    for forward_id in sorted(forwards):
-        forward_send_task.delay(forward_id)
+    untried = stale.filter(attempted_at__isnull=True)
+    requeued = 0
+    for forward_id in sorted(set(untried.values_list("forward_id", flat=True))):
+        # Queued only for rows this sweep did take back (conditional UPDATE).
+        taken = untried.filter(forward_id=forward_id).update(
+            status=Status.PENDING, claim=None, claimed_at=None
+        )
+        if taken:
+            forward_send_task.delay(forward_id)
+            requeued += taken
     return {"forward_uncertain": uncertain, "forward_requeued": requeued}

@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Min
 
+from newsletter.bulk import arrays_insert
 from newsletter.models import Delivery, Link, OpenDevice, TrackingEvent
 
 from . import machine
@@ -278,7 +279,7 @@ def _events_insert(events: list[_Event]) -> None:
             ]
         )
         return
-    _arrays_insert(
+    arrays_insert(
         TrackingEvent,
         {
             "delivery": ("bigint", [event.delivery_id for event in events]),
@@ -301,29 +302,6 @@ def _events_insert(events: list[_Event]) -> None:
     )
 
 
-def _arrays_insert(
-    model: type[models.Model],
-    columns: dict[str, tuple[str, list[object]]],
-    *,
-    constants: dict[str, str],
-    skip_conflicts: bool = False,
-) -> None:
-    """Insert rows given column by column: one PostgreSQL INSERT ... SELECT FROM unnest."""
-    meta = model._meta
-    name = connection.ops.quote_name
-    fields = [*columns, *constants]
-    # Names from the model's _meta, values parameters, constants SQL of ours.
-    sql = (
-        f"INSERT INTO {name(meta.db_table)} "  # noqa: S608
-        f"({', '.join(name(meta.get_field(field).column) for field in fields)}) "
-        f"SELECT *{''.join(', ' + value for value in constants.values())} "
-        f"FROM unnest({', '.join(f'%s::{kind}[]' for kind, _ in columns.values())})"
-        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values for _kind, values in columns.values()])
-
-
 def _devices_insert(devices: list[tuple[int, str, bool, datetime]]) -> None:
     """Remember MPs' devices; one already known keeps its first sighting."""
     if not devices:
@@ -343,7 +321,7 @@ def _devices_insert(devices: list[tuple[int, str, bool, datetime]]) -> None:
             ignore_conflicts=True,
         )
         return
-    _arrays_insert(
+    arrays_insert(
         OpenDevice,
         {
             "delivery": ("bigint", [device[0] for device in devices]),

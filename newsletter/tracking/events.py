@@ -108,18 +108,13 @@ def open_record_for_token(
     if not settings.RELAY_ANONYMOUS_TRACKING:
         verdict = machine.open_verdict(user_agent=user_agent)
         now = timezone.now()
-        values = {
-            "kind": Kind.OPENED,
-            "source": TrackingEvent.Source.PIXEL,
-            "occurred_at": now,
-            "provider_event_id": "",
-            "is_machine": verdict.is_machine,
-            "machine_reason": verdict.reason,
-            "bounce_class": "",
-            "link": "",
-            "user_agent_family": _agent_family(user_agent),
-            "created_at": now,
-        }
+        values = _hit_values(
+            kind=Kind.OPENED,
+            source=TrackingEvent.Source.PIXEL,
+            occurred_at=now,
+            verdict=verdict,
+            user_agent=user_agent,
+        )
         event, delivery, contact = (
             TrackingEvent._meta,
             Delivery._meta,
@@ -388,16 +383,14 @@ def _click_insert(
     """Insert a click of the redirect, committed as a hit (newsletter.tracking.hits)."""
     values = {
         "delivery": delivery_id,
-        "kind": Kind.CLICKED,
-        "source": TrackingEvent.Source.REDIRECT,
-        "occurred_at": occurred_at,
-        "provider_event_id": "",
-        "is_machine": verdict.is_machine,
-        "machine_reason": verdict.reason,
-        "bounce_class": "",
-        "link": url,
-        "user_agent_family": _agent_family(user_agent),
-        "created_at": occurred_at,
+        **_hit_values(
+            kind=Kind.CLICKED,
+            source=TrackingEvent.Source.REDIRECT,
+            occurred_at=occurred_at,
+            verdict=verdict,
+            user_agent=user_agent,
+            link=url,
+        ),
     }
     event = TrackingEvent._meta
     name = connection.ops.quote_name
@@ -413,6 +406,30 @@ def _click_insert(
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _hit_values(
+    *,
+    kind: str,
+    source: str,
+    occurred_at: datetime,
+    verdict: machine.Verdict,
+    user_agent: str,
+    link: str = "",
+) -> dict[str, object]:
+    """Return the columns of a pixel open or a redirect click, as its INSERT writes them."""
+    return {
+        "kind": kind,
+        "source": source,
+        "occurred_at": occurred_at,
+        "provider_event_id": "",
+        "is_machine": verdict.is_machine,
+        "machine_reason": verdict.reason,
+        "bounce_class": "",
+        "link": link,
+        "user_agent_family": _agent_family(user_agent),
+        "created_at": occurred_at,
+    }
 
 
 def _agent_family(user_agent: str) -> str:
