@@ -93,7 +93,15 @@ def data_create(*, database: str, readers: int) -> Targets:
     from bench import send
 
     send.database_recreate(database)
-    send.django_setup(database)
+    buffer_clear(database, index=True)
+    # The send indexes the tracked readers' tokens where the server looks.
+    send.django_setup(
+        database,
+        {
+            "RELAY_TRACKING_BUFFER": REDIS_URL,
+            "RELAY_TRACKING_BUFFER_KEY": buffer_key(database),
+        },
+    )
     from datetime import timedelta
 
     from django.conf import settings
@@ -209,12 +217,16 @@ def buffer_key(database: str) -> str:
     return f"relay:bench:{database}:hits"
 
 
-def buffer_clear(database: str) -> None:
-    """Empty the bench's tracking buffer: hits of an earlier, stopped run."""
+def buffer_clear(database: str, *, index: bool = False) -> None:
+    """Empty the bench's tracking buffer: hits of an earlier, stopped run.
+
+    ``index``: the token index beside it too (a new campaign is sent).
+    """
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete(buffer_key(database), f"{buffer_key(database)}:drain")
+    key = buffer_key(database)
+    client.delete(key, f"{key}:drain", *(client.keys(f"{key}:*") if index else ()))
     client.close()
 
 

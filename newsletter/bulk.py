@@ -2,13 +2,17 @@
 
 What ``bulk_create`` does on PostgreSQL too, less its building a model instance
 and preparing each field of each row, which cost more than the insert itself
-for the ledger of a large campaign and for the tracking drain's batches.
+for the ledger of a large campaign and for the tracking drain's batches. The
+arrays go to the server apart from the statement and in binary: written into
+its text, as Django's cursors bind, every element was quoted in turn.
 PostgreSQL only: callers keep ``bulk_create`` for other databases.
 """
 
 from __future__ import annotations
 
 from django.db import connection, models
+
+from newsletter.tracking.hits import server_bound_cursor
 
 
 def arrays_insert(
@@ -32,8 +36,8 @@ def arrays_insert(
         f"INSERT INTO {name(meta.db_table)} "  # noqa: S608
         f"({', '.join(name(meta.get_field(field).column) for field in fields)}) "
         f"SELECT *{''.join(', ' + value for value in constants.values())} "
-        f"FROM unnest({', '.join(f'%s::{kind}[]' for kind, _ in columns.values())})"
+        f"FROM unnest({', '.join(f'%b::{kind}[]' for kind, _ in columns.values())})"
         + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
     )
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(sql, [values for _kind, values in columns.values()])

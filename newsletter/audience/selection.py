@@ -6,7 +6,7 @@ the audience from here, so that they can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -19,7 +19,7 @@ def audience_contacts(
     *,
     lists: Iterable[MailingList | int],
     segments: Iterable[Segment],
-    among: list[int] | None = None,
+    among: Collection[int] | None = None,
 ) -> QuerySet[Contact]:
     """Return the deliverable readers of ``lists`` and ``segments``, each once.
 

@@ -53,7 +53,9 @@ from wagtail.models import Page
 from newsletter.audience.selection import campaign_audience, campaign_list
 from newsletter.audience.suppression import suppression_add
 from newsletter.models import Campaign, Contact, Delivery, MailingList, Suppression
+from newsletter.tracking.index import sent_index
 from newsletter.tracking.links import link_fields, tracking_allowed
+from newsletter.tracking.referrals import PASSING_ON_KINDS
 from newsletter.tracking.tokens import (
     pixel_url,
     preferences_url,
@@ -133,6 +135,7 @@ CONTACT_FIELDS = (
     "email",
     "first_name",
     "last_name",
+    "kind",
     "tracking_consent",
     "preferences_token",
 )
@@ -150,7 +153,7 @@ def _pending_rows(*, campaign_id: int, delivery_ids: list[int]) -> list[Delivery
     """
     rows = (
         Delivery.objects.filter(
-            pk__any_of=delivery_ids,
+            pk__any_of=set(delivery_ids),
             campaign_id=campaign_id,
             status=Delivery.Status.PENDING,
         )
@@ -369,7 +372,7 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
         if outcome == "retry":
             # The provider certainly did not take it: not an attempt after all.
             batch.released += Delivery.objects.filter(
-                pk__any_of=[d.pk for d in unit],
+                pk__any_of={d.pk for d in unit},
                 status=Delivery.Status.SENDING,
                 claim=batch.claim,
             ).update(
@@ -388,7 +391,18 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
             f"The provider's answer is unknown: {_reason(exc)}",
         )
         raise TransientSendError(str(exc)) from exc
-    _record_statuses(batch, unit, message, default_reason="", default="queued")
+    handed = _record_statuses(batch, unit, message, default_reason="", default="queued")
+    # The tracked readers' tokens, so that their opens and clicks need not
+    # ask the database (newsletter.tracking.index); one round trip.
+    sent_index(
+        campaign_id=batch.campaign.pk,
+        tokens={
+            d.token: d.contact.kind in PASSING_ON_KINDS
+            for d in handed
+            if tracking_allowed(d.contact)
+        },
+        links=variant.links,
+    )
 
 
 def _still_mailable(
@@ -417,9 +431,9 @@ def _claim(batch: _Batch, unit: list[Delivery]) -> list[Delivery]:
     if not unit:
         return unit
     now = timezone.now()
-    ids = [d.pk for d in unit]
+    ids = {d.pk for d in unit}
     mailable = (
-        campaign_audience(batch.campaign, among=[d.contact_id for d in unit])
+        campaign_audience(batch.campaign, among={d.contact_id for d in unit})
         .order_by()
         .values("pk")
     )
@@ -466,8 +480,11 @@ def _record_statuses(
     *,
     default_reason: str,
     default: str,
-) -> None:
-    """Record each reader's outcome from the provider's per-recipient statuses."""
+) -> list[Delivery]:
+    """Record each reader's outcome from the provider's per-recipient statuses.
+
+    Return the readers recorded as handed over (sent).
+    """
     status = getattr(message, "anymail_status", None)
     recipients = {
         address.lower(): recipient
@@ -496,6 +513,7 @@ def _record_statuses(
         )
     for message_id, readers in sent.items():
         _record(batch, readers, Delivery.Status.SENT, "", message_id=message_id)
+    return [d for readers in sent.values() for d in readers]
 
 
 def _record(
@@ -521,7 +539,7 @@ def _record(
         else Q(status=Delivery.Status.PENDING)
     )
     written = Delivery.objects.filter(
-        ours, pk__any_of=[d.pk for d in deliveries]
+        ours, pk__any_of={d.pk for d in deliveries}
     ).update(**changes)
     batch.counts[status] = batch.counts.get(status, 0) + written
     if suppress:
@@ -960,7 +978,7 @@ def _deliverable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
     One indexed query: an unsubscribe committed before this point holds.
     """
     return set(
-        campaign_audience(campaign, among=[d.contact_id for d in deliveries])
+        campaign_audience(campaign, among={d.contact_id for d in deliveries})
         .order_by()
         .values_list("pk", flat=True)
     )

@@ -3,12 +3,14 @@
 With ``RELAY_TRACKING_BUFFER`` set to a Redis URL, the open pixel and the click
 redirect decide in the request everything that must be decided then: the
 token's delivery exists (else 404), the link is in its campaign's link map
-(else 404; it is the redirect's target), the reader consents to tracking now,
-and what the agent says about a machine. They then push the hit onto a Redis
-list, one ``RPUSH``, instead of writing it; ``newsletter.tracking.drain``
-writes the list to the database (the task ``newsletter.tracking_hits_drain``,
-every second). Entries are JSON objects with short keys; nothing read from
-the list is trusted before ``hit_parse`` has checked it.
+(else 404; it is the redirect's target), the reader consents to tracking,
+and what the agent says about a machine. They ask the token index
+(``newsletter.tracking.index``), or PostgreSQL for a token it does not hold,
+and push the hit onto a Redis list instead of writing it;
+``newsletter.tracking.drain`` writes the list to the database (the task
+``newsletter.tracking_hits_drain``, every second). Entries are JSON objects
+with short keys; nothing read from the list is trusted before ``hit_parse``
+has checked it.
 
 Without Redis (``database``, the embedded default) each hit is written in its
 request, as is a hit Redis cannot take at that moment.
@@ -72,9 +74,9 @@ class HitBuffer:
             )
         return self._client
 
-    def push(self, hit: dict[str, object]) -> None:
-        """Append one hit; raise ``redis.RedisError`` when Redis cannot take it."""
-        self.client.rpush(self.key, json.dumps(hit, separators=(",", ":")))
+    def push(self, entry: str) -> None:
+        """Append one entry; raise ``redis.RedisError`` when Redis cannot take it."""
+        self.client.rpush(self.key, entry)
 
     def size(self) -> int:
         """Return the number of hits waiting."""
@@ -99,16 +101,11 @@ def hit_buffer() -> HitBuffer | None:
     return _buffer(url, settings.RELAY_TRACKING_BUFFER_KEY, os.getpid())
 
 
-def open_hit_push(
-    buffer: HitBuffer,
-    *,
-    token: str,
-    verdict: machine.Verdict,
-    family: str,
-    fingerprint: str,
-) -> None:
-    """Push a pixel open of a consenting reader (``fingerprint``: an MP's device, else "")."""
-    buffer.push(
+def open_hit(
+    *, token: str, verdict: machine.Verdict, family: str, fingerprint: str = ""
+) -> str:
+    """Return the entry of a pixel open (``fingerprint``: an MP's device, else "")."""
+    return _entry(
         {
             "k": OPEN,
             "t": token,
@@ -121,16 +118,11 @@ def open_hit_push(
     )
 
 
-def click_hit_push(
-    buffer: HitBuffer,
-    *,
-    token: str,
-    link_id: int,
-    verdict: machine.Verdict,
-    family: str,
-) -> None:
-    """Push a redirect click of a consenting reader (``verdict``: the agent's alone)."""
-    buffer.push(
+def click_hit(
+    *, token: str, link_id: int, verdict: machine.Verdict, family: str
+) -> str:
+    """Return the entry of a redirect click (``verdict``: the agent's alone)."""
+    return _entry(
         {
             "k": CLICK,
             "t": token,
@@ -141,6 +133,10 @@ def click_hit_push(
             "f": family,
         }
     )
+
+
+def _entry(hit: dict[str, object]) -> str:
+    return json.dumps(hit, separators=(",", ":"))
 
 
 # Reading -----------------------------------------------------------------------

@@ -5,8 +5,9 @@ and only then trims it from the list. It resolves each hit's token again,
 and a click's link by id *and* the token's campaign; what no longer matches
 (a delivery deleted since, an entry that is not a hit) is dropped with a log
 line and nothing is written for it. Scanner bursts are classified here, at
-write time, against the clicks already written: the agent's verdict and the
-reader's consent were settled at hit time.
+write time, against the clicks already written: the agent's verdict was
+settled at hit time. The reader's consent is read again: a hit of a reader
+who withdrew it since is left out.
 
 The trade-off (docs/tracking.md, "Buffered hits"): a hit is in Redis, not in
 the database, until the next drain, about a second later while a worker runs
@@ -21,7 +22,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min
 
@@ -31,6 +34,7 @@ from newsletter.models import Delivery, Link, OpenDevice, TrackingEvent
 from . import machine
 from .buffer import CLICK, OPEN, Hit, hit_buffer, hit_parse
 from .events import burst_reclassify
+from .referrals import PASSING_ON_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +65,14 @@ class _Event:
 class DrainResult:
     """What a drain did: entries read, events written, entries dropped.
 
+    ``withdrawn``: hits left out because their reader no longer consents.
     ``busy``: nothing was done, another drain held the lock throughout.
     """
 
     read: int = 0
     written: int = 0
     dropped: int = 0
+    withdrawn: int = 0
     busy: bool = False
 
 
@@ -86,7 +92,7 @@ def hits_drain(*, wait: float = 0) -> DrainResult:
     lock = buffer.lock()
     if not lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
         return DrainResult(busy=True)
-    read = written = dropped = 0
+    read = written = dropped = withdrawn = 0
     try:
         waiting = buffer.size()
         while read < waiting:
@@ -95,25 +101,37 @@ def hits_drain(*, wait: float = 0) -> DrainResult:
             )
             if not raw:
                 break
-            batch_written, batch_dropped = hits_write(raw=raw)
+            batch = hits_write(raw=raw)
             buffer.client.ltrim(buffer.key, len(raw), -1)
             read += len(raw)
-            written += batch_written
-            dropped += batch_dropped
+            written += batch.written
+            dropped += batch.dropped
+            withdrawn += batch.withdrawn
             lock.reacquire()  # a long drain keeps its lock
     finally:
         lock.release()
-    return DrainResult(read=read, written=written, dropped=dropped)
+    return DrainResult(read=read, written=written, dropped=dropped, withdrawn=withdrawn)
+
+
+class HitsWritten(NamedTuple):
+    """What ``hits_write`` did with a batch of entries."""
+
+    written: int
+    dropped: int
+    withdrawn: int
 
 
 @transaction.atomic(durable=True)
-def hits_write(*, raw: Iterable[bytes | str]) -> tuple[int, int]:
-    """Write a batch of buffer entries; return the events written and entries dropped.
+def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
+    """Write a batch of buffer entries; return what was written and left out.
 
     Dropped, each with a log line: malformed entries, tokens of no delivery,
-    links not in the link map of the token's campaign. Queries per batch,
-    whatever its size: the deliveries, the links, two for the clicks' burst
-    windows, the two bulk inserts, and one update per burst found.
+    links not in the link map of the token's campaign. Withdrawn, without
+    one: hits of readers who no longer consent to tracking (or of any reader
+    in anonymous mode), read again now. Queries per batch, whatever its size:
+    the deliveries with their readers' consent, the links, two for the
+    clicks' burst windows, the two bulk inserts, and one update per burst
+    found.
     """
     hits: list[Hit] = []
     dropped = 0
@@ -126,30 +144,42 @@ def hits_write(*, raw: Iterable[bytes | str]) -> tuple[int, int]:
             hits.append(hit)
     hits.sort(key=lambda hit: hit.occurred_at)
     deliveries = {
-        token: (pk, campaign_id, sent_at)
-        for token, pk, campaign_id, sent_at in Delivery.objects.filter(
-            token__in={hit.token for hit in hits}
-        ).values_list("token", "pk", "campaign_id", "sent_at")
+        token: (pk, campaign_id, sent_at, consent, kind)
+        for token, pk, campaign_id, sent_at, consent, kind in Delivery.objects.filter(
+            token__any_of={hit.token for hit in hits}
+        ).values_list(
+            "token",
+            "pk",
+            "campaign_id",
+            "sent_at",
+            "contact__tracking_consent",
+            "contact__kind",
+        )
     }
     links = {
         pk: (campaign_id, url)
         for pk, campaign_id, url in Link.objects.filter(
-            pk__in={hit.link_id for hit in hits if hit.kind == CLICK}
+            pk__any_of={hit.link_id for hit in hits if hit.kind == CLICK}
         ).values_list("pk", "campaign_id", "url")
     }
+    anonymous = settings.RELAY_ANONYMOUS_TRACKING
     events: list[_Event] = []
     devices: list[tuple[int, str, bool, datetime]] = []
     clicks: list[tuple[Hit, int, str]] = []
+    withdrawn = 0
     for hit in hits:
         found = deliveries.get(hit.token)
         if found is None:
             dropped += 1
             logger.warning("Tracking buffer: dropped a hit of an unknown token.")
             continue
-        delivery_id, campaign_id, _sent_at = found
+        delivery_id, campaign_id, _sent_at, consent, kind = found
+        if not consent or anonymous:
+            withdrawn += 1  # consent withdrawn since the hit: nothing is kept
+            continue
         if hit.kind == OPEN:
             events.append(_event(hit, delivery_id, Kind.OPENED, hit.verdict))
-            if hit.fingerprint:
+            if hit.fingerprint and kind in PASSING_ON_KINDS:
                 devices.append(
                     (
                         delivery_id,
@@ -168,11 +198,11 @@ def hits_write(*, raw: Iterable[bytes | str]) -> tuple[int, int]:
             )
             continue
         clicks.append((hit, delivery_id, link[1]))
-    sent = {pk: sent_at for pk, _campaign_id, sent_at in deliveries.values()}
+    sent = {found[0]: found[2] for found in deliveries.values()}
     events.extend(_clicks_classify(clicks, sent=sent))
     _events_insert(events)
     _devices_insert(devices)
-    return len(events), dropped
+    return HitsWritten(written=len(events), dropped=dropped, withdrawn=withdrawn)
 
 
 def _clicks_classify(
@@ -194,7 +224,7 @@ def _clicks_classify(
         return []
     ids = {delivery_id for _hit, delivery_id, _url in clicks}
     delivered_at = dict(
-        TrackingEvent.objects.filter(delivery_id__in=ids, kind=Kind.DELIVERED)
+        TrackingEvent.objects.filter(delivery_id__any_of=ids, kind=Kind.DELIVERED)
         .values("delivery_id")
         .annotate(first=Min("occurred_at"))
         .values_list("delivery_id", "first")
@@ -207,7 +237,7 @@ def _clicks_classify(
     early: dict[int, set[str]] = {pk: set() for pk in windows}
     if windows:
         for pk, url, at in TrackingEvent.objects.filter(
-            delivery_id__in=windows,
+            delivery_id__any_of=windows.keys(),
             kind=Kind.CLICKED,
             occurred_at__gte=min(windows.values()),
             occurred_at__lte=max(windows.values()) + _BURST_WINDOW,

@@ -27,8 +27,8 @@ from newsletter.models import (
     TrackingEvent,
 )
 
-from . import bounces, machine
-from .buffer import HitBuffer, click_hit_push, hit_buffer, open_hit_push
+from . import bounces, index, machine
+from .buffer import HitBuffer, click_hit, hit_buffer, open_hit
 from .hits import hit_commit_sql, hit_read
 from .links import link_pk, tracking_allowed
 from .referrals import (
@@ -161,27 +161,40 @@ def _open_push(
 ) -> bool | None | object:
     """Push a pixel open to the tracking buffer; return as ``open_record_for_token``.
 
-    One query, by the token's unique index: the delivery exists (else None),
-    its reader consents now (else False, nothing kept) and is an MP or not
-    (whose device is remembered). Returns ``_UNBUFFERED`` when Redis cannot
-    take the hit, to be written in the request instead.
+    The token index (``newsletter.tracking.index``) looks the token up and
+    pushes the hit in one round trip. Only a token it does not hold asks
+    PostgreSQL, by the token's unique index: the delivery exists (else None),
+    its reader consents now (else False, nothing kept); the token is then
+    indexed, and the hit pushed, in one more round trip. An MP's hit carries
+    the device, remembered by the drain. Returns ``_UNBUFFERED`` when Redis
+    cannot take the hit, to be written in the request instead.
     """
-    row = hit_read(_reader_sql, [token])
-    if row is None:
-        return None
-    consent, kind = row
-    if not consent:
-        return False
-    fingerprint = ""
-    if kind in PASSING_ON_KINDS:
-        fingerprint = device_fingerprint(user_agent=user_agent, client=client)
+    verdict = machine.open_verdict(user_agent=user_agent)
+    family = _agent_family(user_agent)
+    plain = open_hit(token=token, verdict=verdict, family=family)
+    # The device goes along in case the reader passes mail on (the index
+    # knows): a second entry costs less than a second round trip.
+    device = open_hit(
+        token=token,
+        verdict=verdict,
+        family=family,
+        fingerprint=device_fingerprint(user_agent=user_agent, client=client),
+    )
     try:
-        open_hit_push(
+        if index.open_push(buffer, token=token, hit=plain, device_hit=device):
+            return True
+        row = hit_read(_reader_sql, [token])
+        if row is None:
+            return None
+        consent, kind, campaign_id = row
+        if not consent:
+            return False
+        passes_on = kind in PASSING_ON_KINDS
+        index.tokens_add(
             buffer,
-            token=token,
-            verdict=machine.open_verdict(user_agent=user_agent),
-            family=_agent_family(user_agent),
-            fingerprint=fingerprint,
+            campaign_id=campaign_id,
+            tokens={token: passes_on},
+            hits=[device if passes_on else plain],
         )
     except redis.RedisError:
         logger.warning("Tracking buffer unreachable: an open is written at once.")
@@ -191,13 +204,14 @@ def _open_push(
 
 @cache
 def _reader_sql(vendor: str) -> str:
-    """Return the query of a pixel hit: its reader's consent and kind, by token."""
+    """Return the query of a pixel hit: its reader's consent and kind, and the campaign."""
     delivery, contact = Delivery._meta, Contact._meta
     name = connection.ops.quote_name
     # Names from the models' _meta; the token is a parameter.
     return (
         f"SELECT c.{name(contact.get_field('tracking_consent').column)}, "  # noqa: S608
-        f"c.{name(contact.get_field('kind').column)} "
+        f"c.{name(contact.get_field('kind').column)}, "
+        f"d.{name(delivery.get_field('campaign').column)} "
         f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
         f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
         f"WHERE d.{name(delivery.get_field('token').column)} = %s"
@@ -260,27 +274,41 @@ def _click_push(
 ) -> str | None | object:
     """Push a redirect click to the tracking buffer; return as ``click_record_for_token``.
 
-    One query, by the token's unique index and the link's primary key: the
-    reader's consent now and the URL of link ``link_pk`` if it is in the
-    link map of the delivery's campaign. None (a 404) for an unknown token
-    or a link not in that map. The agent's verdict is settled here, scanner
-    bursts when the hit is written (``newsletter.tracking.drain``). Returns
-    ``_UNBUFFERED`` when Redis cannot take the hit, to be written in the
-    request instead.
+    The token index looks the token and the link (in the link map of the
+    token's campaign) up and pushes the hit in one round trip. Only a token
+    or link it does not hold asks PostgreSQL, by the token's unique index and
+    the link's primary key: the reader's consent now and the URL of link
+    ``link_pk`` if it is in the link map of the delivery's campaign. None (a
+    404) for an unknown token or a link not in that map. The agent's verdict
+    is settled here, scanner bursts when the hit is written
+    (``newsletter.tracking.drain``). Returns ``_UNBUFFERED`` when Redis cannot
+    take the hit, to be written in the request instead.
     """
-    row = hit_read(_click_target_sql, [link_pk, token])
-    if row is None or row[1] is None:
-        return None
-    consent, url = row
-    if not consent or settings.RELAY_ANONYMOUS_TRACKING:
-        return url  # redirected, but no trace kept
+    if settings.RELAY_ANONYMOUS_TRACKING:
+        row = hit_read(_click_target_sql, [link_pk, token])
+        return None if row is None else row[1]  # redirected, but no trace kept
+    hit = click_hit(
+        token=token,
+        link_id=link_pk,
+        verdict=machine.early_click_verdict(user_agent=user_agent, early_links=0),
+        family=_agent_family(user_agent),
+    )
     try:
-        click_hit_push(
+        url = index.click_push(buffer, token=token, link_id=link_pk, hit=hit)
+        if url is not None:
+            return url
+        row = hit_read(_click_target_sql, [link_pk, token])
+        if row is None or row[1] is None:
+            return None
+        consent, url, kind, campaign_id = row
+        if not consent:
+            return url  # redirected, but no trace kept
+        index.tokens_add(
             buffer,
-            token=token,
-            link_id=link_pk,
-            verdict=machine.early_click_verdict(user_agent=user_agent, early_links=0),
-            family=_agent_family(user_agent),
+            campaign_id=campaign_id,
+            tokens={token: kind in PASSING_ON_KINDS},
+            links=[(link_pk, url)],
+            hits=[hit],
         )
     except redis.RedisError:
         logger.warning("Tracking buffer unreachable: a click is written at once.")
@@ -290,7 +318,8 @@ def _click_push(
 
 @cache
 def _click_target_sql(vendor: str) -> str:
-    """Return the query of a buffered click: the reader's consent and the link's URL."""
+    """Return the query of a buffered click: the reader's consent and kind, the link's
+    URL, the campaign."""
     delivery, contact, link = Delivery._meta, Contact._meta, Link._meta
     name = connection.ops.quote_name
 
@@ -299,7 +328,8 @@ def _click_target_sql(vendor: str) -> str:
 
     # Names from the models' _meta, every value a parameter.
     return (
-        f"SELECT c.{col(contact, 'tracking_consent')}, l.{col(link, 'url')} "  # noqa: S608
+        f"SELECT c.{col(contact, 'tracking_consent')}, l.{col(link, 'url')}, "  # noqa: S608
+        f"c.{col(contact, 'kind')}, d.{col(delivery, 'campaign')} "
         f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
         f"ON c.{name(contact.pk.column)} = d.{col(delivery, 'contact')} "
         f"LEFT JOIN {name(link.db_table)} l ON l.{name(link.pk.column)} = %s "

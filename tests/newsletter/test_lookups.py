@@ -31,3 +31,18 @@ def test_any_of_an_empty_list_finds_nothing() -> None:
     ContactFactory()
 
     assert not Contact.objects.filter(pk__any_of=[]).exists()
+
+
+def test_any_of_on_a_text_column_matches_whole_strings() -> None:
+    contacts = ContactFactory.create_batch(3)
+    wanted = [
+        contacts[1].preferences_token,
+        "' OR 1=1 --",
+        contacts[2].preferences_token[:-1],
+    ]
+
+    found = Contact.objects.filter(preferences_token__any_of=wanted)
+
+    assert list(found.values_list("pk", flat=True)) == [contacts[1].pk]
+    _, params = found.query.sql_with_params()
+    assert len(params) == 1

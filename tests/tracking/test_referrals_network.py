@@ -1,0 +1,46 @@
+"""The network of a device's fingerprint: cut as text for IPv4, as ``ipaddress`` would."""
+
+import ipaddress
+
+import pytest
+
+from newsletter.tracking.referrals import client_network
+
+
+def _by_ipaddress(client: str) -> str:
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "203.0.113.7",
+        "0.0.0.0",  # noqa: S104 - an address to parse, not to bind
+        "255.255.255.255",
+        "10.1.2.3",
+        "256.1.2.3",
+        "01.2.3.4",  # a leading zero: not an address for ipaddress
+        "1.2.3",
+        "1.2.3.4.5",
+        "1.2.3.-4",
+        "1.2.3.４",  # a full-width digit
+        " 1.2.3.4",
+        "1.2.3.4 ",
+        "",
+        "unknown",
+        "2001:db8:1234:5678::1",
+        "::ffff:203.0.113.7",
+        "fe80::1%eth0",
+    ],
+)
+def test_the_network_is_what_ipaddress_gives(client: str) -> None:
+    assert client_network(client) == _by_ipaddress(client)
+
+
+def test_an_ipv4_network_is_its_slash_24() -> None:
+    assert client_network("203.0.113.7") == "203.0.113.0/24"
