@@ -37,8 +37,12 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         _, (ids,) = self.get_db_prep_lookup(self.rhs, connection)
         if connection.vendor == "postgresql":
-            cast = "text" if self._text() else "bigint"
-            return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, ids]
+            if self._text():
+                return f"{lhs} = ANY(%s::text[])", [*lhs_params, ids]
+            # Ids as one array literal: Django's cursors bind on the client,
+            # where a list is written out element by element.
+            literal = "{" + ",".join(map(str, ids)) + "}"
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [  # noqa: S608
             *lhs_params,
             json.dumps(ids),

@@ -51,7 +51,7 @@ def audience_contacts(
 
 
 def campaign_audience(
-    campaign: Campaign, *, among: list[int] | None = None
+    campaign: Campaign, *, among: Collection[int] | None = None
 ) -> QuerySet[Contact]:
     """Return the deliverable readers of ``campaign``'s lists and segments, read now.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from newsletter.audience.selection import campaign_audience
@@ -131,28 +131,36 @@ def _write(campaign_id: int, rows: list[Row]) -> int:
         return len(rows)
     # A column added to Delivery without a database default must be added
     # here too (tests/newsletter/test_prepare.py checks the rows are complete).
-    arrays_insert(
-        Delivery,
-        {
-            "campaign": ("bigint", [campaign_id] * len(rows)),
-            "contact": ("bigint", [contact_id for contact_id, _, _ in rows]),
-            "language": ("text", [language or "" for _, language, _ in rows]),
-            "country": ("text", [country for _, _, country in rows]),
-            "status": ("text", statuses),
-            "reason": (
-                "text",
-                ["" if language else NO_TRANSLATION for _, language, _ in rows],
-            ),
-            "token": ("text", [new_token() for _ in rows]),
-        },
-        constants={
-            "provider_message_id": "''",
-            "sweeps": "0",
-            "created_at": "now()",
-        },
-        skip_conflicts=True,
-    )
+    columns = _columns(campaign_id, rows, statuses)
+    constants = {"provider_message_id": "''", "sweeps": "0", "created_at": "now()"}
+    try:
+        # A plain insert first: skipping conflicts costs PostgreSQL a check of
+        # the unique index before each row, which doubled the insert's time.
+        with transaction.atomic():
+            arrays_insert(Delivery, columns, constants=constants)
+    except IntegrityError:
+        # Some of these readers have their row already (a prepare run again,
+        # or two at once): the chunk again, leaving those rows as they are.
+        arrays_insert(Delivery, columns, constants=constants, skip_conflicts=True)
     return len(rows)
+
+
+def _columns(
+    campaign_id: int, rows: list[Row], statuses: list[str]
+) -> dict[str, tuple[str, list[object]]]:
+    """Return the ledger columns of ``rows`` for ``arrays_insert``."""
+    return {
+        "campaign": ("bigint", [campaign_id] * len(rows)),
+        "contact": ("bigint", [contact_id for contact_id, _, _ in rows]),
+        "language": ("text", [language or "" for _, language, _ in rows]),
+        "country": ("text", [country for _, _, country in rows]),
+        "status": ("text", statuses),
+        "reason": (
+            "text",
+            ["" if language else NO_TRANSLATION for _, language, _ in rows],
+        ),
+        "token": ("text", [new_token() for _ in rows]),
+    }
 
 
 def _analyze() -> None:

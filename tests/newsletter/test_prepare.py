@@ -162,3 +162,24 @@ def test_a_segment_gone_stale_since_the_start_sends_the_campaign_back_to_draft(
     assert pending == []
     assert campaign.status == Campaign.Status.DRAFT
     assert not Delivery.objects.filter(campaign=campaign).exists()
+
+
+def test_prepare_again_adds_new_readers_and_leaves_existing_rows_as_they_are(
+    issue,
+) -> None:
+    mailing_list = MailingListFactory()
+    ContactFactory.create_batch(3, subscribed_to=[mailing_list])
+    campaign = campaign_create(page=issue, lists=[mailing_list])
+    campaign_prepare(campaign_id=campaign.pk)
+    sent = Delivery.objects.filter(campaign=campaign).order_by("pk").first()
+    Delivery.objects.filter(pk=sent.pk).update(status=Delivery.Status.SENT)
+    newcomer = ContactFactory(subscribed_to=[mailing_list])
+
+    pending = campaign_prepare(campaign_id=campaign.pk)
+
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert rows.count() == 4
+    assert rows.get(pk=sent.pk).status == Delivery.Status.SENT
+    assert rows.get(pk=sent.pk).token == sent.token
+    assert rows.get(contact=newcomer).pk in pending
+    assert sent.pk not in pending
