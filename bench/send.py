@@ -18,16 +18,12 @@ reported, never asserted: see docs/performance.md.
 
 ``RELAY_BENCH_DATABASE`` names the database (``relay_bench``), which is
 dropped and created again on each run; ``RELAY_BENCH_DATABASE_URL`` points at
-the server (``postgres://postgres@127.0.0.1:5432/``). The pipeline indexes
-the tokens of tracked readers in Redis as production does (a tracking buffer
-at ``RELAY_BENCH_REDIS_URL``, ``redis://127.0.0.1:6379/0``, under keys of its
-own, removed at the end); where no Redis answers it only logs that.
+the server (``postgres://postgres@127.0.0.1:5432/``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -47,8 +43,6 @@ SERVER_URL = os.environ.get(
     "RELAY_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"
 )
 DATABASE = os.environ.get("RELAY_BENCH_DATABASE", "relay_bench")
-REDIS_URL = os.environ.get("RELAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-INDEX_KEY = f"relay:bench:{DATABASE}:hits"  # the tracking buffer's keys
 
 # Readers per (language, country): five variants of three languages.
 AUDIENCE = (("en", "IE", 2), ("en", "MT", 1), ("de", "DE", 2), ("de", "AT", 1))
@@ -433,11 +427,6 @@ def measure_size(
     """Return the pipeline's and the floor's Run for an audience of ``size``."""
     mailing_list = audience_create(size=size, tag=f"{size}-{uuid.uuid4().hex[:6]}")
     environ = {f"ANYMAIL_{k}": v for k, v in standin.anymail_settings().items()}
-    # As production: tracked readers' tokens are indexed (newsletter.tracking.index).
-    environ |= {
-        "RELAY_TRACKING_BUFFER": REDIS_URL,
-        "RELAY_TRACKING_BUFFER_KEY": INDEX_KEY,
-    }
 
     def side(options: dict[str, Any]) -> Run:
         calls, readers = len(standin.calls), standin.readers
@@ -663,19 +652,6 @@ def main(argv: list[str] | None = None) -> None:
     extra = memory_row(results)
     print(table([*rows, *([extra] if extra else [])]))
     print(f"total {time.perf_counter() - started:.0f} s")
-    index_clear()
-
-
-def index_clear() -> None:
-    """Remove the tokens the pipeline indexed in Redis, if it answers."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    with contextlib.suppress(redis.RedisError):
-        keys = client.keys(f"{INDEX_KEY}*")
-        if keys:
-            client.delete(*keys)
-    client.close()
 
 
 if __name__ == "__main__":

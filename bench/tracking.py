@@ -45,7 +45,6 @@ import itertools
 import multiprocessing
 import os
 import random
-import secrets
 import signal
 import socket
 import subprocess
@@ -84,7 +83,7 @@ def plain_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 @dataclass(frozen=True)
 class Targets:
     campaign_id: int
-    tokens: list[str]  # deliveries of readers who consent to tracking
+    tokens: list[str]  # tracking ids of the mails of readers who consent to tracking
     link_ids: list[int]
 
 
@@ -93,15 +92,7 @@ def data_create(*, database: str, readers: int) -> Targets:
     from bench import send
 
     send.database_recreate(database)
-    buffer_clear(database, index=True)
-    # The send indexes the tracked readers' tokens where the server looks.
-    send.django_setup(
-        database,
-        {
-            "RELAY_TRACKING_BUFFER": REDIS_URL,
-            "RELAY_TRACKING_BUFFER_KEY": buffer_key(database),
-        },
-    )
+    send.django_setup(database)
     from datetime import timedelta
 
     from django.conf import settings
@@ -126,11 +117,7 @@ def data_create(*, database: str, readers: int) -> Targets:
     assert campaign is not None and run.readers == readers  # noqa: S101
     sent = Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT)
     sent.update(sent_at=timezone.now() - timedelta(days=1))
-    tokens = list(
-        sent.filter(contact__tracking_consent=True)
-        .order_by("pk")
-        .values_list("token", flat=True)
-    )
+    tokens = tracking_ids(sent.filter(contact__tracking_consent=True), database)
     link_ids = list(
         Link.objects.filter(campaign=campaign)
         .order_by("pk")
@@ -157,13 +144,36 @@ def data_reuse(*, database: str) -> Targets:
     )
     return Targets(
         campaign_id=campaign.pk,
-        tokens=list(tokens.order_by("pk").values_list("token", flat=True)),
+        tokens=tracking_ids(tokens, database),
         link_ids=list(
             Link.objects.filter(campaign=campaign)
             .order_by("pk")
             .values_list("pk", flat=True)
         ),
     )
+
+
+def secret_key(database: str) -> str:
+    """Return the server's SECRET_KEY: the bench's own, the same for every run on ``database``."""
+    return f"relay-bench-tracking-{database}-not-secret-".ljust(64, "x")
+
+
+def tracking_ids(deliveries: Any, database: str) -> list[str]:
+    """Return the tracking ids in the mails of ``deliveries``, as the server verifies them."""
+    from django.test import override_settings
+
+    from newsletter.tracking.referrals import PASSING_ON_KINDS
+    from newsletter.tracking.signed import tracking_id
+
+    with override_settings(SECRET_KEY=secret_key(database)):
+        return [
+            tracking_id(
+                token, campaign_id=campaign_id, passes_on=kind in PASSING_ON_KINDS
+            )
+            for token, campaign_id, kind in deliveries.order_by("pk").values_list(
+                "token", "campaign_id", "contact__kind"
+            )
+        ]
 
 
 def events_recorded(campaign_id: int) -> dict[str, int]:
@@ -198,7 +208,8 @@ def server_environ(*, database: str, port: int) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "bench.tracking_settings",
         "DATABASE_URL": send.SERVER_URL.rstrip("/") + "/" + database,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # The bench computes the tracking ids in the mails with it.
+        "DJANGO_SECRET_KEY": secret_key(database),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CELERY_BROKER_URL": REDIS_URL,
         "CACHE_URL": REDIS_URL,
@@ -217,16 +228,12 @@ def buffer_key(database: str) -> str:
     return f"relay:bench:{database}:hits"
 
 
-def buffer_clear(database: str, *, index: bool = False) -> None:
-    """Empty the bench's tracking buffer: hits of an earlier, stopped run.
-
-    ``index``: the token index beside it too (a new campaign is sent).
-    """
+def buffer_clear(database: str) -> None:
+    """Empty the bench's tracking buffer: hits of an earlier, stopped run."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    key = buffer_key(database)
-    client.delete(key, f"{key}:drain", *(client.keys(f"{key}:*") if index else ()))
+    client.delete(buffer_key(database), f"{buffer_key(database)}:drain")
     client.close()
 
 

@@ -10,7 +10,7 @@ urlpatterns = [
     # Click redirects; anything else under t/c/ is a plain 404 here, so it
     # never falls through to the language redirect and Wagtail's catch-all.
     re_path(
-        r"^t/c/(?P<token>[A-Za-z0-9_-]+)/(?P<link_id>[0-9]+)/\Z",
+        r"^t/c/(?P<token>[A-Za-z0-9_.-]+)/(?P<link_id>[0-9]+)/\Z",
         views.click,
         name="click",
     ),

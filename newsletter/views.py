@@ -85,9 +85,7 @@ PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAA
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     """Record an open for the delivery behind ``token`` and answer a 1x1 GIF."""
     recorded = open_record_for_token(
-        token=token,
-        user_agent=request.headers.get("User-Agent", ""),
-        client=_client(request),
+        token=token, user_agent=_user_agent(request), client=_client(request)
     )
     if recorded is None:
         raise Http404
@@ -104,7 +102,7 @@ def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
     unknown token, link id, or link of another campaign gets a plain 404.
     """
     url = click_record_for_token(
-        token=token, link_id=link_id, user_agent=request.headers.get("User-Agent", "")
+        token=token, link_id=link_id, user_agent=_user_agent(request)
     )
     if url is None:
         return _not_found(request)
@@ -154,6 +152,11 @@ def outbox_mail(request: HttpRequest, name: str) -> HttpResponse:
 # fetch every link); each page shows a button, and only its POST acts.
 ConsentSource = ConsentRecord.Source
 READER_METHODS = ["GET", "HEAD", "POST"]
+
+
+def _user_agent(request: HttpRequest) -> str:
+    """Return the request's User-Agent (``request.headers`` builds a dict of all of them)."""
+    return request.META.get("HTTP_USER_AGENT", "")
 
 
 def _client(request: HttpRequest) -> str:

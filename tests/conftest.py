@@ -14,6 +14,7 @@ from wagtail.rich_text import RichText
 from cms.demo.content import PACK, PACK_TRANSLATIONS, demo_pack
 from cms.models import EventPage, HomePage, NewsletterIssuePage, ReportBackPackPage
 from cms.translation import page_translate
+from newsletter.tracking import links
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,6 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def anymail_test_backend(settings) -> None:
     """Send through anymail's test backend (Django's test setup swaps in locmem)."""
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def link_targets_forgotten() -> None:
+    """Forget the links a process keeps: a rolled-back test's ids come again."""
+    links._targets.clear()
 
 
 @pytest.fixture

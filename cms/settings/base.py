@@ -275,9 +275,7 @@ RELAY_ESTIMATE_OWN_DEVICES = env_int("RELAY_ESTIMATE_OWN_DEVICES", 2)
 # task newsletter.tracking_hits_drain (every second) writes them to the
 # database in bulk; "database" writes each hit in its request. The default is
 # the cache's Redis when CACHE_URL names one, else "database" (the embedded
-# default). RELAY_TRACKING_BUFFER_KEY names the list. The tokens of tracked mail
-# and their link maps are indexed beside it, so that a hit need not ask the
-# database; a month's index is kept RELAY_TRACKING_INDEX_DAYS after the month.
+# default). RELAY_TRACKING_BUFFER_KEY names the list.
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 RELAY_TRACKING_BUFFER = env_str(
     "RELAY_TRACKING_BUFFER",
@@ -291,7 +289,6 @@ if RELAY_TRACKING_BUFFER != "database" and not RELAY_TRACKING_BUFFER.startswith(
         f"{RELAY_TRACKING_BUFFER!r}."
     )
 RELAY_TRACKING_BUFFER_KEY = env_str("RELAY_TRACKING_BUFFER_KEY", "relay:tracking:hits")
-RELAY_TRACKING_INDEX_DAYS = env_int("RELAY_TRACKING_INDEX_DAYS", 90)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

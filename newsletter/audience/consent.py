@@ -18,7 +18,6 @@ from newsletter.models import (
     Subscription,
     Suppression,
 )
-from newsletter.tracking.index import contact_forget
 
 from .suppression import suppression_add, suppression_lift
 
@@ -205,9 +204,6 @@ def tracking_consent_set(
         .update(tracking_consent=granted, updated_at=timezone.now())
     )
     contact.tracking_consent = granted
-    if changed and not granted:
-        # Their hits ask the database again, which reads the consent.
-        contact_forget(contact.pk)
     if changed:
         consent_record(
             contact=contact,

@@ -31,7 +31,6 @@ from newsletter.models import (
     address_hash,
 )
 from newsletter.models.tokens import new_token
-from newsletter.tracking.index import contact_forget
 
 from .consent import contact_unsubscribe_all
 
@@ -219,7 +218,6 @@ def contact_erase(*, contact: Contact, user: Any = None) -> Contact:
     contact.listed_as_country_contact = False
     contact.fallback_languages = []
     contact.tracking_consent = False
-    contact_forget(contact.pk)  # their tokens leave the tracking index
     contact.status = Contact.Status.ERASED
     contact.preferences_token = new_token()
     contact.confirmation_sent_at = None

@@ -53,9 +53,9 @@ from wagtail.models import Page
 from newsletter.audience.selection import campaign_audience, campaign_list
 from newsletter.audience.suppression import suppression_add
 from newsletter.models import Campaign, Contact, Delivery, MailingList, Suppression
-from newsletter.tracking.index import sent_index
 from newsletter.tracking.links import link_fields, tracking_allowed
 from newsletter.tracking.referrals import PASSING_ON_KINDS
+from newsletter.tracking.signed import tracking_id
 from newsletter.tracking.tokens import (
     pixel_url,
     preferences_url,
@@ -391,18 +391,7 @@ def _call(batch: _Batch, variant: RenderedVariant, unit: list[Delivery]) -> None
             f"The provider's answer is unknown: {_reason(exc)}",
         )
         raise TransientSendError(str(exc)) from exc
-    handed = _record_statuses(batch, unit, message, default_reason="", default="queued")
-    # The tracked readers' tokens, so that their opens and clicks need not
-    # ask the database (newsletter.tracking.index); one round trip.
-    sent_index(
-        campaign_id=batch.campaign.pk,
-        tokens={
-            d.token: d.contact.kind in PASSING_ON_KINDS
-            for d in handed
-            if tracking_allowed(d.contact)
-        },
-        links=variant.links,
-    )
+    _record_statuses(batch, unit, message, default_reason="", default="queued")
 
 
 def _still_mailable(
@@ -480,11 +469,8 @@ def _record_statuses(
     *,
     default_reason: str,
     default: str,
-) -> list[Delivery]:
-    """Record each reader's outcome from the provider's per-recipient statuses.
-
-    Return the readers recorded as handed over (sent).
-    """
+) -> None:
+    """Record each reader's outcome from the provider's per-recipient statuses."""
     status = getattr(message, "anymail_status", None)
     recipients = {
         address.lower(): recipient
@@ -513,7 +499,6 @@ def _record_statuses(
         )
     for message_id, readers in sent.items():
         _record(batch, readers, Delivery.Status.SENT, "", message_id=message_id)
-    return [d for readers in sent.values() for d in readers]
 
 
 def _record(
@@ -573,7 +558,7 @@ _TOKEN_URLS = {
     "unsubscribe": lambda token, language: unsubscribe_url(token, language=language),
 }
 _PLACEHOLDER = "RelayTokenSlot0"
-_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")  # what reverse() leaves as it is
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.-]+")  # what reverse() leaves as it is
 
 
 @functools.lru_cache(maxsize=256)
@@ -609,15 +594,21 @@ def token_url(kind: str, token: str, *, language: str) -> str:
     return around[0] + token + around[1]
 
 
-def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str]:
-    """Return the values of one reader's merge fields in ``variant``."""
+def reader_fields(
+    variant: RenderedVariant, delivery: Delivery, *, tracking: str | None = None
+) -> dict[str, str]:
+    """Return the values of one reader's merge fields in ``variant``.
+
+    ``tracking``: the reader's tracking id, when already known.
+    """
     contact = delivery.contact
     language = variant.language
-    tracked = tracking_allowed(contact)
+    if tracking is None:
+        tracking = reader_tracking_id(delivery)
     pixel = ""
-    if tracked:
+    if tracking:
         pixel = (
-            f'<img src="{token_url("pixel", delivery.token, language=language)}" '
+            f'<img src="{token_url("pixel", tracking, language=language)}" '
             'width="1" height="1" alt="" '
             'style="display:block;width:1px;height:1px;border:0">'
         )
@@ -627,9 +618,21 @@ def reader_fields(variant: RenderedVariant, delivery: Delivery) -> dict[str, str
             "preferences", contact.preferences_token, language=language
         ),
         "unsubscribe_url": token_url("unsubscribe", delivery.token, language=language),
-        **link_fields(variant.links, delivery=delivery, tracked=tracked),
+        **link_fields(variant.links, tracking=tracking),
         **pass_on_fields(delivery, language=language),
     }
+
+
+def reader_tracking_id(delivery: Delivery) -> str:
+    """Return the signed id of the reader's pixel and clicks, or "" when not tracked."""
+    contact = delivery.contact
+    if not tracking_allowed(contact):
+        return ""
+    return tracking_id(
+        delivery.token,
+        campaign_id=delivery.campaign_id,
+        passes_on=contact.kind in PASSING_ON_KINDS,
+    )
 
 
 def reader_headers(fields: dict[str, str], delivery: Delivery) -> dict[str, str]:
@@ -747,11 +750,13 @@ def build_batch_message(
     return message
 
 
-# Stand-ins for a reader's delivery token and preferences token while a
-# variant's merge data is worked out once (see _Personaliser).
+# Stand-ins for a reader's delivery token, preferences token and tracking id
+# while a variant's merge data is worked out once (see _Personaliser).
 _DELIVERY_SLOT = "RelayTokenSlot1"
 _PREFERENCES_SLOT = "RelayTokenSlot2"
-_SLOTS = re.compile(f"({_DELIVERY_SLOT}|{_PREFERENCES_SLOT})")
+_TRACKING_SLOT = "RelayTokenSlot3"
+_SLOT_NUMBERS = {_DELIVERY_SLOT: 1, _PREFERENCES_SLOT: 2, _TRACKING_SLOT: 3}
+_SLOTS = re.compile(f"({_DELIVERY_SLOT}|{_PREFERENCES_SLOT}|{_TRACKING_SLOT})")
 
 
 class _Personaliser:
@@ -780,7 +785,9 @@ class _Personaliser:
         probe = Delivery(contact=contact, token=_DELIVERY_SLOT)
         if tracking_allowed(contact) != tracked:
             return None  # anonymous tracking: nobody is tracked
-        fields = reader_fields(self.variant, probe)
+        fields = reader_fields(
+            self.variant, probe, tracking=_TRACKING_SLOT if tracked else ""
+        )
         recipe = []
         for key, value in self._fields(fields).items():
             part = self._cut(value)
@@ -800,7 +807,7 @@ class _Personaliser:
             return value, 0, ""
         if len(parts) != 3:
             return None
-        return parts[0], 1 if parts[1] == _DELIVERY_SLOT else 2, parts[2]
+        return parts[0], _SLOT_NUMBERS[parts[1]], parts[2]
 
     def _fields(self, fields: dict[str, str]) -> dict[str, str]:
         """Return the merge data of ``fields``: raw for text, escaped for HTML."""
@@ -819,16 +826,17 @@ class _Personaliser:
     def merge_data(self, delivery: Delivery) -> tuple[dict[str, str], str]:
         """Return one reader's merge data and unsubscribe URL."""
         contact = delivery.contact
-        recipe = self.recipes[tracking_allowed(contact)]
+        tracking = reader_tracking_id(delivery)
+        recipe = self.recipes[bool(tracking)]
         token, preferences = delivery.token, contact.preferences_token
         if (
             recipe is None
             or not _URL_SAFE.fullmatch(token)
             or not _URL_SAFE.fullmatch(preferences)
         ):
-            fields = reader_fields(self.variant, delivery)
+            fields = reader_fields(self.variant, delivery, tracking=tracking)
             return self._fields(fields), fields["unsubscribe_url"]
-        tokens = ("", token, preferences)
+        tokens = ("", token, preferences, tracking)
         before, slot, after = recipe[1]
         return (
             {key: b + tokens[s] + a for key, b, s, a in recipe[0]},

@@ -27,16 +27,17 @@ from newsletter.models import (
     TrackingEvent,
 )
 
-from . import bounces, index, machine
+from . import bounces, machine
 from .buffer import HitBuffer, click_hit, hit_buffer, open_hit
 from .hits import hit_commit_sql, hit_read
-from .links import link_pk, tracking_allowed
+from .links import link_pk, link_target, tracking_allowed
 from .referrals import (
     PASSING_ON_KINDS,
     device_fingerprint,
     open_device_record,
     open_device_record_for_token,
 )
+from .signed import tracking_id_parse
 from .tokens import TOKEN_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,26 @@ def open_record_for_token(
     instead, and the hit goes to Redis, written later in bulk
     (``newsletter.tracking.buffer``); True then means recorded in the buffer.
     """
-    if not TOKEN_PATTERN.fullmatch(token):
-        return None
+    signed = tracking_id_parse(token) if "." in token else None
+    if signed is not None:
+        token = signed[0]
+    elif not TOKEN_PATTERN.fullmatch(token):
+        return None  # not a token, or a tracking id that does not verify
+    if signed is not None and settings.RELAY_ANONYMOUS_TRACKING:
+        return False
     buffer = None if settings.RELAY_ANONYMOUS_TRACKING else hit_buffer()
     if buffer is not None:
-        pushed = _open_push(buffer, token=token, user_agent=user_agent, client=client)
+        pushed = (
+            _open_push_signed(
+                buffer,
+                token=token,
+                passes_on=signed[2],
+                user_agent=user_agent,
+                client=client,
+            )
+            if signed is not None
+            else _open_push(buffer, token=token, user_agent=user_agent, client=client)
+        )
         if pushed is not _UNBUFFERED:
             return pushed
     if not settings.RELAY_ANONYMOUS_TRACKING:
@@ -156,62 +172,70 @@ def open_record_for_token(
 _UNBUFFERED = object()
 
 
-def _open_push(
-    buffer: HitBuffer, *, token: str, user_agent: str, client: str
-) -> bool | None | object:
-    """Push a pixel open to the tracking buffer; return as ``open_record_for_token``.
+def _open_push_signed(
+    buffer: HitBuffer, *, token: str, passes_on: bool, user_agent: str, client: str
+) -> bool | object:
+    """Push a pixel open of a signed tracking id; return True, or ``_UNBUFFERED``.
 
-    The token index (``newsletter.tracking.index``) looks the token up and
-    pushes the hit in one round trip. Only a token it does not hold asks
-    PostgreSQL, by the token's unique index: the delivery exists (else None),
-    its reader consents now (else False, nothing kept); the token is then
-    indexed, and the hit pushed, in one more round trip. An MP's hit carries
-    the device, remembered by the drain. Returns ``_UNBUFFERED`` when Redis
-    cannot take the hit, to be written in the request instead.
+    Nothing is read: the id's signature says the mail was Relay's, and the
+    drain reads whether the delivery exists and its reader consents when it
+    writes the hit. The push does not wait for Redis's answer.
     """
     verdict = machine.open_verdict(user_agent=user_agent)
-    family = _agent_family(user_agent)
-    plain = open_hit(token=token, verdict=verdict, family=family)
-    # The device goes along in case the reader passes mail on (the index
-    # knows): a second entry costs less than a second round trip.
-    device = open_hit(
+    entry = open_hit(
         token=token,
         verdict=verdict,
-        family=family,
-        fingerprint=device_fingerprint(user_agent=user_agent, client=client),
+        family=_agent_family(user_agent),
+        fingerprint=(
+            device_fingerprint(user_agent=user_agent, client=client)
+            if passes_on
+            else ""
+        ),
     )
     try:
-        if index.open_push(buffer, token=token, hit=plain, device_hit=device):
-            return True
-        row = hit_read(_reader_sql, [token])
-        if row is None:
-            return None
-        consent, kind, campaign_id = row
-        if not consent:
-            return False
-        passes_on = kind in PASSING_ON_KINDS
-        index.tokens_add(
-            buffer,
-            campaign_id=campaign_id,
-            tokens={token: passes_on},
-            hits=[device if passes_on else plain],
-        )
+        buffer.push_unanswered(entry)
     except redis.RedisError:
         logger.warning("Tracking buffer unreachable: an open is written at once.")
         return _UNBUFFERED
     return True
 
 
+def _open_push(
+    buffer: HitBuffer, *, token: str, user_agent: str, client: str
+) -> bool | None | object:
+    """Push a pixel open of a bare token; return as ``open_record_for_token``.
+
+    Mail carries signed tracking ids; a bare token (a URL made by hand, or a
+    mail sent before them) makes one query, by the token's unique index: the
+    delivery exists (else None), its reader consents now (else False, nothing
+    kept) and is an MP or not (whose device is remembered). Returns
+    ``_UNBUFFERED`` when Redis cannot take the hit, to be written in the
+    request instead.
+    """
+    row = hit_read(_reader_sql, [token])
+    if row is None:
+        return None
+    consent, kind = row
+    if not consent:
+        return False
+    return _open_push_signed(
+        buffer,
+        token=token,
+        passes_on=kind in PASSING_ON_KINDS,
+        user_agent=user_agent,
+        client=client,
+    )
+
+
 @cache
 def _reader_sql(vendor: str) -> str:
-    """Return the query of a pixel hit: its reader's consent and kind, and the campaign."""
+    """Return the query of a pixel hit: its reader's consent and kind, by token."""
     delivery, contact = Delivery._meta, Contact._meta
     name = connection.ops.quote_name
     # Names from the models' _meta; the token is a parameter.
     return (
         f"SELECT c.{name(contact.get_field('tracking_consent').column)}, "  # noqa: S608
-        f"c.{name(contact.get_field('kind').column)}, "
-        f"d.{name(delivery.get_field('campaign').column)} "
+        f"c.{name(contact.get_field('kind').column)} "
         f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
         f"ON c.{name(contact.pk.column)} = d.{name(delivery.get_field('contact').column)} "
         f"WHERE d.{name(delivery.get_field('token').column)} = %s"
@@ -238,10 +262,28 @@ def click_record_for_token(
     classified when it is written (``newsletter.tracking.drain``).
     """
     pk = link_pk(link_id)
-    if pk is None or not TOKEN_PATTERN.fullmatch(token):
+    if pk is None:
         return None
+    signed = tracking_id_parse(token) if "." in token else None
+    if signed is not None:
+        token = signed[0]
+    elif not TOKEN_PATTERN.fullmatch(token):
+        return None  # not a token, or a tracking id that does not verify
     buffer = hit_buffer()
-    if buffer is not None:
+    if signed is not None:
+        # The id is a mail's of the signed campaign: its link must be too.
+        target = link_target(pk)
+        if target is None or target[0] != signed[1]:
+            return None
+        if settings.RELAY_ANONYMOUS_TRACKING:
+            return target[1]
+        if buffer is not None:
+            pushed = _click_push_signed(
+                buffer, token=token, link_pk=pk, url=target[1], user_agent=user_agent
+            )
+            if pushed is not _UNBUFFERED:
+                return pushed  # type: ignore[return-value]
+    elif buffer is not None:
         pushed = _click_push(buffer, token=token, link_pk=pk, user_agent=user_agent)
         if pushed is not _UNBUFFERED:
             return pushed  # type: ignore[return-value]
@@ -269,57 +311,55 @@ def click_record_for_token(
     return url
 
 
-def _click_push(
-    buffer: HitBuffer, *, token: str, link_pk: int, user_agent: str
-) -> str | None | object:
-    """Push a redirect click to the tracking buffer; return as ``click_record_for_token``.
+def _click_push_signed(
+    buffer: HitBuffer, *, token: str, link_pk: int, url: str, user_agent: str
+) -> str | object:
+    """Push a redirect click of a signed tracking id; return ``url``, or ``_UNBUFFERED``.
 
-    The token index looks the token and the link (in the link map of the
-    token's campaign) up and pushes the hit in one round trip. Only a token
-    or link it does not hold asks PostgreSQL, by the token's unique index and
-    the link's primary key: the reader's consent now and the URL of link
-    ``link_pk`` if it is in the link map of the delivery's campaign. None (a
-    404) for an unknown token or a link not in that map. The agent's verdict
-    is settled here, scanner bursts when the hit is written
-    (``newsletter.tracking.drain``). Returns ``_UNBUFFERED`` when Redis cannot
-    take the hit, to be written in the request instead.
+    As ``_open_push_signed``: nothing is read but the link (kept by the
+    process once read), and the push does not wait for Redis's answer.
     """
-    if settings.RELAY_ANONYMOUS_TRACKING:
-        row = hit_read(_click_target_sql, [link_pk, token])
-        return None if row is None else row[1]  # redirected, but no trace kept
-    hit = click_hit(
+    entry = click_hit(
         token=token,
         link_id=link_pk,
         verdict=machine.early_click_verdict(user_agent=user_agent, early_links=0),
         family=_agent_family(user_agent),
     )
     try:
-        url = index.click_push(buffer, token=token, link_id=link_pk, hit=hit)
-        if url is not None:
-            return url
-        row = hit_read(_click_target_sql, [link_pk, token])
-        if row is None or row[1] is None:
-            return None
-        consent, url, kind, campaign_id = row
-        if not consent:
-            return url  # redirected, but no trace kept
-        index.tokens_add(
-            buffer,
-            campaign_id=campaign_id,
-            tokens={token: kind in PASSING_ON_KINDS},
-            links=[(link_pk, url)],
-            hits=[hit],
-        )
+        buffer.push_unanswered(entry)
     except redis.RedisError:
         logger.warning("Tracking buffer unreachable: a click is written at once.")
         return _UNBUFFERED
     return url
 
 
+def _click_push(
+    buffer: HitBuffer, *, token: str, link_pk: int, user_agent: str
+) -> str | None | object:
+    """Push a redirect click of a bare token; return as ``click_record_for_token``.
+
+    As ``_open_push``, one query, by the token's unique index and the link's
+    primary key: the reader's consent now and the URL of link ``link_pk`` if
+    it is in the link map of the delivery's campaign. None (a 404) for an
+    unknown token or a link not in that map. The agent's verdict is settled
+    here, scanner bursts when the hit is written (``newsletter.tracking.drain``).
+    Returns ``_UNBUFFERED`` when Redis cannot take the hit, to be written in
+    the request instead.
+    """
+    row = hit_read(_click_target_sql, [link_pk, token])
+    if row is None or row[1] is None:
+        return None
+    consent, url = row
+    if not consent or settings.RELAY_ANONYMOUS_TRACKING:
+        return url  # redirected, but no trace kept
+    return _click_push_signed(
+        buffer, token=token, link_pk=link_pk, url=url, user_agent=user_agent
+    )
+
+
 @cache
 def _click_target_sql(vendor: str) -> str:
-    """Return the query of a buffered click: the reader's consent and kind, the link's
-    URL, the campaign."""
+    """Return the query of a buffered click: the reader's consent and the link's URL."""
     delivery, contact, link = Delivery._meta, Contact._meta, Link._meta
     name = connection.ops.quote_name
 
@@ -328,8 +368,7 @@ def _click_target_sql(vendor: str) -> str:
 
     # Names from the models' _meta, every value a parameter.
     return (
-        f"SELECT c.{col(contact, 'tracking_consent')}, l.{col(link, 'url')}, "  # noqa: S608
-        f"c.{col(contact, 'kind')}, d.{col(delivery, 'campaign')} "
+        f"SELECT c.{col(contact, 'tracking_consent')}, l.{col(link, 'url')} "  # noqa: S608
         f"FROM {name(delivery.db_table)} d JOIN {name(contact.db_table)} c "
         f"ON c.{name(contact.pk.column)} = d.{col(delivery, 'contact')} "
         f"LEFT JOIN {name(link.db_table)} l ON l.{name(link.pk.column)} = %s "

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 
-from newsletter.models import Contact, Delivery, Link
+from newsletter.models import Contact, Link
 
 # An <a> tag's href, with its quote: the whole attribute is replaced.
 _HREF = re.compile(
@@ -90,18 +90,17 @@ def links_rewrite(
     return _HREF.sub(replace, markup), {pk: url for url, pk in ids.items()}
 
 
-def link_fields(
-    links: Iterable[tuple[int, str]], *, delivery: Delivery, tracked: bool
-) -> dict[str, str]:
+def link_fields(links: Iterable[tuple[int, str]], *, tracking: str) -> dict[str, str]:
     """Return one reader's values of the link merge fields; no query.
 
-    ``tracked``: the click redirect of the reader's delivery; otherwise the
-    original URL, so that nothing in the mail identifies the reader.
+    ``tracking``: the reader's tracking id (``newsletter.tracking.signed``), for
+    click redirects; "" for the original URLs, so that nothing in the mail
+    identifies the reader.
     """
-    if not tracked:
+    if not tracking:
         return {f"{LINK_FIELD_PREFIX}{pk}": url for pk, url in links}
     # reverse() once: only the link id differs between a reader's links.
-    base = click_url(delivery.token, 0)
+    base = click_url(tracking, 0)
     stem = base[: -len("/0/")]
     return {f"{LINK_FIELD_PREFIX}{pk}": f"{stem}/{pk}/" for pk, _url in links}
 
@@ -111,3 +110,23 @@ def link_pk(link_id: str) -> int | None:
     if not link_id.isascii() or not link_id.isdigit() or len(link_id) > 18:
         return None
     return int(link_id)
+
+
+# Links by id, as read: a link never changes once stored, so a process keeps
+# what it read (up to _TARGETS_MAX links) for the click redirects of signed
+# tracking ids. Only links that exist are kept.
+_targets: dict[int, tuple[int, str]] = {}
+_TARGETS_MAX = 4096
+
+
+def link_target(pk: int) -> tuple[int, str] | None:
+    """Return (campaign id, URL) of link ``pk``, or None when there is none."""
+    target = _targets.get(pk)
+    if target is None:
+        target = Link.objects.filter(pk=pk).values_list("campaign_id", "url").first()
+        if target is None:
+            return None
+        if len(_targets) >= _TARGETS_MAX:
+            _targets.clear()
+        _targets[pk] = target
+    return target

@@ -9,6 +9,7 @@ from newsletter.sending.dispatch import (
     TransientSendError,
     classify_send_error,
     delivery_send_batch,
+    reader_tracking_id,
 )
 from newsletter.sending.prepare import campaign_prepare
 from newsletter.tasks import delivery_send_batch_task
@@ -132,8 +133,10 @@ def test_pixel_only_for_readers_who_consented_to_tracking(prepared) -> None:
         for m in mail.outbox
     }
     assert "/t/o/" not in html[contacts[0].email]
-    token = Delivery.objects.get(campaign=campaign, contact=contacts[1]).token
-    assert f"http://testserver/t/o/{token}.gif" in html[contacts[1].email]
+    tracking = reader_tracking_id(
+        Delivery.objects.get(campaign=campaign, contact=contacts[1])
+    )
+    assert f"http://testserver/t/o/{tracking}.gif" in html[contacts[1].email]
     assert "{{relay:" not in "".join(html.values())
 
 

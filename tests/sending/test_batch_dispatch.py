@@ -11,6 +11,7 @@ from newsletter.sending.campaigns import campaign_create
 from newsletter.sending.dispatch import (
     TransientSendError,
     delivery_send_batch,
+    reader_tracking_id,
     retry_after_of,
 )
 from newsletter.sending.prepare import campaign_prepare
@@ -74,7 +75,7 @@ def test_one_call_per_variant_each_reader_personalised(standin, prepared) -> Non
         assert mail.metadata["delivery_id"] == str(delivery.pk)
         assert f'href="{unsubscribe}"' in mail.html
         assert unsubscribe in mail.text
-        assert f"/t/o/{delivery.token}.gif" in mail.html
+        assert f"/t/o/{reader_tracking_id(delivery)}.gif" in mail.html
         assert "%recipient." not in mail.html + mail.text
         assert "{{relay:" not in mail.html + mail.text
         assert delivery.status == Delivery.Status.SENT

@@ -17,6 +17,7 @@ from newsletter.sending.dispatch import (
     BATCH_PROVIDERS,
     build_batch_message,
     build_message,
+    reader_tracking_id,
     variant_for,
 )
 from newsletter.sending.prepare import campaign_prepare
@@ -106,8 +107,11 @@ def test_each_reader_of_a_batch_gets_their_own_message(issue) -> None:
         assert delivery.token in values["h_unsubscribe_url"]
         assert delivery.contact.preferences_token in values["h_preferences_url"]
         if delivery.contact.tracking_consent:
-            assert f"/t/o/{delivery.token}.gif" in values["h_pixel_html"]
-            assert any(f"/t/c/{delivery.token}/" in v for v in values.values())
+            # The pixel and the clicks carry the reader's signed tracking id.
+            tracking = reader_tracking_id(delivery)
+            assert tracking.startswith(f"{delivery.token}.{campaign.pk}.")
+            assert f"/t/o/{tracking}.gif" in values["h_pixel_html"]
+            assert any(f"/t/c/{tracking}/" in v for v in values.values())
         else:
             assert values["h_pixel_html"] == ""
             assert not any("/t/c/" in v for v in values.values())

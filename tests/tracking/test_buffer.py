@@ -1,7 +1,7 @@
 """Hits buffered in Redis: decided in the request, written in bulk by the drain, by the same rules.
 
-The request asks the token index in Redis; PostgreSQL only for a token the
-index does not hold, which it then indexes.
+Mail carries signed tracking ids (tests/tracking/test_signed.py); a bare
+token asks PostgreSQL once in the request.
 """
 
 from __future__ import annotations
@@ -19,28 +19,27 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from newsletter.audience.consent import tracking_consent_set
-from newsletter.audience.gdpr import contact_erase
 from newsletter.models import (
     Campaign,
-    ConsentRecord,
     Contact,
     Delivery,
     Link,
     OpenDevice,
     TrackingEvent,
 )
-from newsletter.sending.campaigns import campaign_create
-from newsletter.sending.dispatch import delivery_send_batch
-from newsletter.sending.prepare import campaign_prepare
 from newsletter.tasks import tracking_hits_drain_task
-from newsletter.tracking import drain
-from newsletter.tracking.buffer import HitBuffer, hit_buffer
+from newsletter.tracking import drain, machine
+from newsletter.tracking.buffer import (
+    HitBuffer,
+    click_hit,
+    hit_buffer,
+    hit_parse,
+    open_hit,
+)
 from newsletter.tracking.drain import hits_drain
 from newsletter.tracking.links import click_url
 from newsletter.tracking.tokens import pixel_url
 from newsletter.views import PIXEL_GIF
-from tests.factories import ContactFactory, MailingListFactory
 from tests.tracking import test_clicks
 
 TARGET = test_clicks.TARGET
@@ -76,38 +75,32 @@ def buffered(settings) -> Iterator[HitBuffer]:
     try:
         yield buffer
     finally:
-        # The list, its drain lock and the token index beside it.
+        # The list and its drain lock.
         buffer.client.delete(*buffer.client.keys(f"{buffer.key}*") or [buffer.key])
 
 
 def test_a_buffered_open_is_one_read_in_the_request_and_an_event_once_drained(
     client, delivery_for, buffered
 ) -> None:
-    delivery = delivery_for(tracking_consent=True)  # made here, not sent: not indexed
+    delivery = delivery_for(tracking_consent=True)
 
-    with statements() as first:
+    with statements() as sql:
         response = client.get(
-            pixel_url(delivery.token), HTTP_USER_AGENT="Thunderbird/128.0"
-        )
-    with statements() as second:
-        again = client.get(
             pixel_url(delivery.token), HTTP_USER_AGENT="Thunderbird/128.0"
         )
 
     assert (response.status_code, response.content) == (200, PIXEL_GIF)
-    assert again.status_code == 200
-    # The reader's consent (and kind) by the token's unique index, once; the
-    # token is indexed then, and the next hit asks Redis alone. Nothing written.
-    assert [statement.split()[0] for statement in first] == ["SELECT"]
-    assert second == []
+    # A bare token (mail carries signed ids, tests/tracking/test_signed.py):
+    # the reader's consent and kind by the token's unique index; nothing written.
+    assert [statement.split()[0] for statement in sql] == ["SELECT"]
     assert not TrackingEvent.objects.exists()
-    assert buffered.size() == 2
+    assert buffered.size() == 1
 
     result = hits_drain()
 
-    assert (result.read, result.written, result.dropped) == (2, 2, 0)
+    assert (result.read, result.written, result.dropped) == (1, 1, 0)
     assert buffered.size() == 0
-    event = TrackingEvent.objects.first()
+    event = TrackingEvent.objects.get()
     assert (event.delivery_id, event.kind, event.source) == (
         delivery.pk,
         TrackingEvent.Kind.OPENED,
@@ -115,30 +108,6 @@ def test_a_buffered_open_is_one_read_in_the_request_and_an_event_once_drained(
     )
     assert (event.is_machine, event.user_agent_family) == (False, "Thunderbird")
     assert event.occurred_at == timezone.now()  # the hit's time, not the drain's
-
-
-def test_mail_sent_with_a_buffer_is_indexed_and_its_hits_ask_no_database(
-    client, buffered, sent
-) -> None:
-    tracked, plain = sent["tracked"], sent["plain"]
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
-
-    with statements() as sql:
-        opened = client.get(pixel_url(tracked.token), HTTP_USER_AGENT=FIREFOX)
-        clicked = client.get(click_url(tracked.token, link.pk), HTTP_USER_AGENT=FIREFOX)
-
-    assert (opened.status_code, clicked["Location"]) == (200, TARGET)
-    assert sql == []
-    # Only readers who consent to tracking are indexed.
-    month = next(iter(buffered.client.keys(f"{buffered.key}:tokens:*")))
-    assert buffered.client.hkeys(month) == [tracked.token.encode()]
-    assert hits_drain().written == 2
-    assert sorted(TrackingEvent.objects.values_list("delivery_id", "kind")) == [
-        (tracked.pk, "clicked"),
-        (tracked.pk, "opened"),
-    ]
-    assert client.get(pixel_url(plain.token)).status_code == 200
-    assert buffered.size() == 0  # the plain reader's old pixel: nothing kept
 
 
 def test_a_buffered_open_by_apples_proxy_is_a_machines(
@@ -189,59 +158,6 @@ def test_consent_is_read_when_the_hit_happens_and_again_when_it_is_written(
     assert list(TrackingEvent.objects.values_list("delivery_id", flat=True)) == [
         kept.pk
     ]
-
-
-def test_withdrawing_consent_takes_the_readers_tokens_out_of_the_index(
-    client, buffered, sent
-) -> None:
-    tracked = sent["tracked"]
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
-    contact = tracked.contact
-
-    tracking_consent_set(
-        contact=contact, granted=False, source=ConsentRecord.Source.PREFERENCES
-    )
-    with statements() as sql:
-        opened = client.get(pixel_url(tracked.token))
-        clicked = client.get(click_url(tracked.token, link.pk))
-
-    assert (opened.status_code, clicked["Location"]) == (200, TARGET)
-    assert len(sql) == 2  # each asked the database, which read the consent
-    assert buffered.size() == 0
-    assert not any(
-        buffered.client.hexists(key, tracked.token)
-        for key in buffered.client.keys(f"{buffered.key}:tokens:*")
-    )
-
-
-def test_an_erased_readers_tokens_leave_the_index(client, buffered, sent) -> None:
-    tracked = sent["tracked"]
-
-    contact_erase(contact=tracked.contact)
-
-    assert not any(
-        buffered.client.hexists(key, tracked.token)
-        for key in buffered.client.keys(f"{buffered.key}:tokens:*")
-    )
-    client.get(pixel_url(tracked.token))
-    assert buffered.size() == 0
-
-
-def test_a_send_redis_cannot_index_still_sends_and_its_hits_ask_the_database(
-    client, settings, issue, mailoutbox
-) -> None:
-    settings.RELAY_TRACKING_BUFFER = "redis://127.0.0.1:1/0"  # nothing listens
-    mailing_list = MailingListFactory()
-    ContactFactory(subscribed_to=[mailing_list], tracking_consent=True)
-    campaign = campaign_create(page=issue, lists=[mailing_list])
-    ids = campaign_prepare(campaign_id=campaign.pk)
-
-    result = delivery_send_batch(campaign_id=campaign.pk, delivery_ids=ids)
-
-    assert (result.sent, len(mailoutbox)) == (1, 1)
-    delivery = Delivery.objects.get(campaign=campaign)
-    assert client.get(pixel_url(delivery.token)).status_code == 200
-    assert TrackingEvent.objects.filter(delivery=delivery).count() == 1
 
 
 def test_anonymous_mode_buffers_nothing_and_still_tells_unknown_tokens(
@@ -509,42 +425,14 @@ def test_without_a_buffer_each_hit_is_written_in_its_request(
     assert hits_drain().read == 0
 
 
-def test_hits_still_find_the_index_after_redis_forgot_its_scripts(
-    client, buffered, sent
-) -> None:
-    tracked = sent["tracked"]
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
-    buffered.client.script_flush()  # as after a restart of Redis
+@pytest.mark.parametrize("family", ['Evil"},"k":"c', "back\\slash", "Ünïcode ✓", ""])
+def test_an_entry_keeps_any_agent_family_as_it_was(family) -> None:
+    verdict = machine.Verdict(False, "")
 
-    with statements() as sql:
-        opened = client.get(pixel_url(tracked.token))
-        clicked = client.get(click_url(tracked.token, link.pk))
-
-    assert (opened.status_code, clicked["Location"]) == (200, TARGET)
-    assert sql == []
-    assert buffered.size() == 2
-
-
-def test_the_index_expires_and_a_click_on_a_link_it_lacks_asks_the_database(
-    client, buffered, sent, settings
-) -> None:
-    tracked = sent["tracked"]
-    other = Link.objects.create(
-        campaign=sent["campaign"], url="https://example.org/later", position=99
+    opened = hit_parse(open_hit(token="A" * 22, verdict=verdict, family=family))
+    clicked = hit_parse(
+        click_hit(token="A" * 22, link_id=7, verdict=verdict, family=family)
     )
-    keys = buffered.client.keys(f"{buffered.key}:*")
-    days = settings.RELAY_TRACKING_INDEX_DAYS
 
-    with statements() as sql:
-        clicked = client.get(click_url(tracked.token, other.pk))
-    with statements() as again:
-        client.get(click_url(tracked.token, other.pk))
-
-    assert clicked["Location"] == other.url
-    assert len(sql) == 1 and again == []  # the link is indexed once read
-    # The tokens and the link map expire, at the latest, twice the period after
-    # their last write.
-    assert {key.decode().rsplit(":", 2)[-2] for key in keys} == {"tokens", "links"}
-    for key in keys:
-        assert 0 < buffered.client.ttl(key) <= (2 * days + 1) * 86400
-    assert buffered.size() == 2
+    assert (opened.kind, opened.family, opened.fingerprint) == ("o", family, "")
+    assert (clicked.kind, clicked.family, clicked.link_id) == ("c", family, 7)

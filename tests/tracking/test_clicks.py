@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, Link, TrackingEvent
 from newsletter.sending.campaigns import campaign_create
-from newsletter.sending.dispatch import delivery_send_batch
+from newsletter.sending.dispatch import delivery_send_batch, reader_tracking_id
 from newsletter.sending.prepare import campaign_prepare
 from newsletter.tracking.hits import hit_commit_sql
 from newsletter.tracking.links import click_url, links_rewrite
@@ -53,7 +53,8 @@ def test_a_consenting_reader_gets_tracked_links_and_others_the_original(sent) ->
     tracked_mail = sent["mails"][tracked.contact.email]
     plain_mail = sent["mails"][plain.contact.email]
 
-    assert f'href="{click_url(tracked.token, link.pk)}"' in html_of(tracked_mail)
+    tracking = reader_tracking_id(tracked)
+    assert f'href="{click_url(tracking, link.pk)}"' in html_of(tracked_mail)
     assert f'href="{TARGET}"' not in html_of(tracked_mail)
     assert f'href="{TARGET}"' in html_of(plain_mail)
     assert "/t/c/" not in html_of(plain_mail)
@@ -112,8 +113,10 @@ def test_the_mailgun_batch_call_carries_each_readers_links(issue, settings) -> N
     assert len(provider.calls) == 1
     link = Link.objects.get(campaign=campaign, url=TARGET)
     delivered = {mail.recipient: mail for mail in provider.delivered}
-    token = Delivery.objects.get(campaign=campaign, contact=tracked).token
-    assert f'href="{click_url(token, link.pk)}"' in delivered[tracked.email].html
+    tracking = reader_tracking_id(
+        Delivery.objects.get(campaign=campaign, contact=tracked)
+    )
+    assert f'href="{click_url(tracking, link.pk)}"' in delivered[tracked.email].html
     assert f'href="{TARGET}"' in delivered[plain.email].html
     assert "/t/c/" not in delivered[plain.email].html
 

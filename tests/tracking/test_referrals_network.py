@@ -3,8 +3,9 @@
 import ipaddress
 
 import pytest
+from django.utils.crypto import salted_hmac
 
-from newsletter.tracking.referrals import client_network
+from newsletter.tracking.referrals import client_network, device_fingerprint
 
 
 def _by_ipaddress(client: str) -> str:
@@ -44,3 +45,14 @@ def test_the_network_is_what_ipaddress_gives(client: str) -> None:
 
 def test_an_ipv4_network_is_its_slash_24() -> None:
     assert client_network("203.0.113.7") == "203.0.113.0/24"
+
+
+def test_a_devices_fingerprint_is_the_keyed_hash_it_always_was() -> None:
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+
+    assert (
+        device_fingerprint(user_agent=f" {agent} ", client="203.0.113.7")
+        == salted_hmac(
+            "newsletter.device", f"{agent}|203.0.113.0/24", algorithm="sha256"
+        ).hexdigest()
+    )
