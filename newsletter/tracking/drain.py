@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, OuterRef, Subquery
 
 from newsletter.bulk import arrays_insert
 from newsletter.models import Delivery, Link, OpenDevice, TrackingEvent
@@ -131,7 +131,7 @@ def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
     in anonymous mode), read again now. Queries per batch, whatever its size:
     the deliveries with their readers' consent, the links, two for the
     clicks' burst windows, the two bulk inserts, and one update per burst
-    found.
+    found. When each mail was delivered is read for clicks only.
     """
     hits: list[Hit] = []
     dropped = 0
@@ -144,16 +144,11 @@ def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
             hits.append(hit)
     hits.sort(key=lambda hit: hit.occurred_at)
     deliveries = {
-        token: (pk, campaign_id, sent_at, consent, kind)
-        for token, pk, campaign_id, sent_at, consent, kind in Delivery.objects.filter(
+        token: (pk, campaign_id, consent, kind)
+        for token, pk, campaign_id, consent, kind in Delivery.objects.filter(
             token__any_of={hit.token for hit in hits}
         ).values_list(
-            "token",
-            "pk",
-            "campaign_id",
-            "sent_at",
-            "contact__tracking_consent",
-            "contact__kind",
+            "token", "pk", "campaign_id", "contact__tracking_consent", "contact__kind"
         )
     }
     links = {
@@ -173,7 +168,7 @@ def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
             dropped += 1
             logger.warning("Tracking buffer: dropped a hit of an unknown token.")
             continue
-        delivery_id, campaign_id, _sent_at, consent, kind = found
+        delivery_id, campaign_id, consent, kind = found
         if not consent or anonymous:
             withdrawn += 1  # consent withdrawn since the hit: nothing is kept
             continue
@@ -198,16 +193,13 @@ def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
             )
             continue
         clicks.append((hit, delivery_id, link[1]))
-    sent = {found[0]: found[2] for found in deliveries.values()}
-    events.extend(_clicks_classify(clicks, sent=sent))
+    events.extend(_clicks_classify(clicks))
     _events_insert(events)
     _devices_insert(devices)
     return HitsWritten(written=len(events), dropped=dropped, withdrawn=withdrawn)
 
 
-def _clicks_classify(
-    clicks: list[tuple[Hit, int, str]], *, sent: dict[int, datetime | None]
-) -> list[_Event]:
+def _clicks_classify(clicks: list[tuple[Hit, int, str]]) -> list[_Event]:
     """Return the events of ``clicks``, classified as the redirect did when it wrote each.
 
     A click not already flagged by its agent is a scanner burst's when the
@@ -223,16 +215,19 @@ def _clicks_classify(
     if not clicks:
         return []
     ids = {delivery_id for _hit, delivery_id, _url in clicks}
-    delivered_at = dict(
-        TrackingEvent.objects.filter(delivery_id__any_of=ids, kind=Kind.DELIVERED)
-        .values("delivery_id")
+    first_delivered = (
+        TrackingEvent.objects.filter(delivery=OuterRef("pk"), kind=Kind.DELIVERED)
+        .order_by()
+        .values("delivery")
         .annotate(first=Min("occurred_at"))
-        .values_list("delivery_id", "first")
+        .values("first")
     )
     windows = {
         pk: start
-        for pk in ids
-        if (start := delivered_at.get(pk) or sent.get(pk)) is not None
+        for pk, sent_at, delivered_at in Delivery.objects.filter(pk__any_of=ids)
+        .annotate(delivered_at=Subquery(first_delivered))
+        .values_list("pk", "sent_at", "delivered_at")
+        if (start := delivered_at or sent_at) is not None
     }
     early: dict[int, set[str]] = {pk: set() for pk in windows}
     if windows:
