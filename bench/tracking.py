@@ -595,6 +595,8 @@ def run_bench(
     ):
         for key in paths:  # one untimed request each: every worker imports lazily
             request(port, paths[key][-1])
+        # A web worker sends its hits to Redis within 0.2 s (HitBuffer.push_soon).
+        time.sleep(1)
         buffer_drain(environ=environ)
         warm = events_recorded(targets.campaign_id)
         connection.close()
@@ -612,8 +614,9 @@ def run_bench(
                 )
                 report.loads.setdefault(key, Load()).add(run)
                 done[key] += run.made
-    # Every request was answered (gunicorn stops gracefully): what is still
-    # buffered is written before the events are counted.
+    # Every request was answered and gunicorn stopped gracefully (its workers
+    # send the hits they held when they end): what is still buffered is
+    # written before the events are counted.
     buffer_drain(environ=environ)
     after = events_recorded(targets.campaign_id)
     # Events of the run alone: not those of the warm-up requests.

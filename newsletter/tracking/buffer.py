@@ -17,11 +17,14 @@ request, as is a hit Redis cannot take at that moment.
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import logging
 import math
 import os
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from functools import cache
@@ -39,10 +42,13 @@ OPEN = "o"
 CLICK = "c"
 # The drain lock outlives a stopped drainer by at most this long.
 _LOCK_SECONDS = 60
-# Unanswered pushes: read the answers that came once there are this many,
-# and wait for all of them once there are _UNANSWERED_MAX.
-_ANSWERS_EVERY = 32
-_UNANSWERED_MAX = 1000
+# Entries a process gathers before it sends them (or _FLUSH_SECONDS at most),
+# and sends not yet answered before it waits for the answers.
+_BATCH = 32
+_FLUSH_SECONDS = 0.2
+_UNANSWERED_MAX = 100
+# How long a process writes hits itself, without trying Redis, once it failed.
+_RETRY_SECONDS = 1.0
 _REASONS = frozenset(
     {
         "",
@@ -64,10 +70,17 @@ class HitBuffer:
         self.url = url
         self.key = key
         self._client: redis.Redis | None = None
+        # Entries waiting to be sent, and the sizes of sends not yet answered.
+        self._lock = threading.Lock()
+        self._pending: list[bytes] = []
+        self._unanswered: collections.deque[int] = collections.deque()
         self._pusher: redis.Redis | None = None
-        self._unanswered = 0
+        self._flusher: threading.Thread | None = None
+        self._sent = False  # a send went through: Redis is there
+        self._failing = False
+        self._retry_at = 0.0
         key_bytes = key.encode()
-        self._rpush_head = b"*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n" % (
+        self._rpush_key = b"$5\r\nRPUSH\r\n$%d\r\n%s\r\n" % (
             len(key_bytes),
             key_bytes,
         )
@@ -91,19 +104,44 @@ class HitBuffer:
         """Append one entry; raise ``redis.RedisError`` when Redis cannot take it."""
         self.client.rpush(self.key, entry)
 
-    def push_unanswered(self, entry: str) -> None:
-        """Append one entry without waiting for Redis's answer.
+    def push_soon(self, entry: str) -> list[bytes]:
+        """Append one entry soon; return entries Redis could not take, for the caller to write.
 
-        The request goes on as soon as the command is sent: waiting for the
-        answer put the web worker to sleep and woke it again, on every hit,
-        which cost more than the push itself. The answers are read later, on
-        a connection of its own: those that have come, every
-        ``_ANSWERS_EVERY`` pushes (all of them, waiting, once a thousand are
-        outstanding); an error among them (Redis out of memory, say) is
-        logged, since the hit was answered already. Raises
-        ``redis.RedisError`` when the command cannot be sent at all (Redis
-        down): the caller then writes the hit itself.
+        Entries wait in this process until ``_BATCH`` of them are gathered, or
+        at most ``_FLUSH_SECONDS`` (a thread of the process sends them), or
+        the process ends, and then go in one command, without waiting for
+        Redis's answer: a round trip per hit, and the web worker's sleep
+        until the answer came, cost more than everything else a hit does.
+        The answers are read later (those that have come, at each send); an
+        error among them (Redis out of memory, say) is logged, since the hits
+        were answered already. When Redis cannot be reached, the waiting
+        entries and this one are returned, to be written at once by the
+        caller, and so is every entry until Redis answers again (tried again
+        after ``_RETRY_SECONDS``, so that requests do not each wait for it). A process
+        killed outright loses the entries it holds (a fraction of a second).
         """
+        with self._lock:
+            self._pending.append(entry.encode())
+            if self._failing and time.monotonic() < self._retry_at:
+                unsent, self._pending = self._pending, []
+                return unsent  # Redis was away a moment ago: not again yet
+            if self._sent and not self._failing and len(self._pending) < _BATCH:
+                self._flusher_start()
+                return []
+            try:
+                self._flush()
+            except redis.RedisError:
+                unsent, self._pending = self._pending, []
+                return unsent
+        return []
+
+    def _flush(self) -> None:
+        """Send the waiting entries in one RPUSH; raise ``redis.RedisError`` if Redis is away.
+
+        Call with ``_lock`` held. On failure the entries stay waiting.
+        """
+        if not self._pending:
+            return
         if self._pusher is None:
             self._pusher = redis.Redis.from_url(
                 self.url,
@@ -113,28 +151,58 @@ class HitBuffer:
             )
         connection = self._pusher.connection
         assert connection is not None  # noqa: S101 - a single-connection client
-        value = entry.encode()
-        command = self._rpush_head + b"$%d\r\n%s\r\n" % (len(value), value)
+        parts = [b"*%d\r\n" % (len(self._pending) + 2), self._rpush_key]
+        parts += [b"$%d\r\n%s\r\n" % (len(value), value) for value in self._pending]
         try:
-            if self._unanswered >= _ANSWERS_EVERY:
-                self._answers_read(connection, wait=self._unanswered >= _UNANSWERED_MAX)
-            connection.send_packed_command([command])
+            self._answers_read(
+                connection, wait=len(self._unanswered) >= _UNANSWERED_MAX
+            )
+            connection.send_packed_command([b"".join(parts)])
         except (redis.ConnectionError, redis.TimeoutError):
-            connection.disconnect()  # connected again on the next push
-            self._unanswered = 0
+            connection.disconnect()  # connected again on the next send
+            self._unanswered.clear()
+            self._failing = True
+            self._retry_at = time.monotonic() + _RETRY_SECONDS
             raise
-        self._unanswered += 1
+        self._unanswered.append(len(self._pending))
+        self._pending = []
+        self._sent = True
+        self._failing = False
+
+    def _flusher_start(self) -> None:
+        """Start the thread that sends waiting entries every ``_FLUSH_SECONDS`` (once)."""
+        if self._flusher is not None:
+            return
+        self._flusher = threading.Thread(
+            target=self._flush_loop, name="relay-tracking-hits", daemon=True
+        )
+        self._flusher.start()
+        atexit.register(self.settle)
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(_FLUSH_SECONDS)
+            with self._lock:
+                try:
+                    self._flush()
+                except redis.RedisError:
+                    # The next hit writes them, with its own (push_soon).
+                    logger.warning(
+                        "Tracking buffer unreachable: hits wait for a request."
+                    )
 
     def _answers_read(
         self, connection: redis.connection.Connection, *, wait: bool
     ) -> None:
-        """Read the answers of earlier pushes that have come (all of them with ``wait``)."""
+        """Read the answers of earlier sends that have come (all of them with ``wait``)."""
         while self._unanswered and (wait or connection.can_read(timeout=0)):
-            self._unanswered -= 1
+            count = self._unanswered.popleft()
             try:
                 connection.read_response()
             except redis.ResponseError as exc:
-                logger.error("Tracking buffer refused a hit, which is lost: %s", exc)
+                logger.error(
+                    "Tracking buffer refused %s hit(s), which are lost: %s", count, exc
+                )
 
     def size(self) -> int:
         """Return the number of hits waiting (this process's pushes all taken)."""
@@ -142,11 +210,19 @@ class HitBuffer:
         return int(self.client.llen(self.key))
 
     def settle(self) -> None:
-        """Wait until Redis has answered every push of this process."""
-        if self._unanswered and self._pusher is not None:
-            connection = self._pusher.connection
-            assert connection is not None  # noqa: S101 - a single-connection client
-            self._answers_read(connection, wait=True)
+        """Send the entries waiting in this process and wait until Redis has answered them."""
+        with self._lock:
+            try:
+                self._flush()
+            except redis.RedisError:
+                logger.warning(
+                    "Tracking buffer unreachable: %s hit(s) wait.", len(self._pending)
+                )
+                return
+            if self._unanswered and self._pusher is not None:
+                connection = self._pusher.connection
+                assert connection is not None  # noqa: S101 - a single-connection client
+                self._answers_read(connection, wait=True)
 
     def lock(self) -> redis.lock.Lock:
         """Return the lock a drain holds, so that one runs at a time."""

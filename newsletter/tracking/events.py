@@ -6,7 +6,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
@@ -108,19 +107,15 @@ def open_record_for_token(
         return False
     buffer = None if settings.RELAY_ANONYMOUS_TRACKING else hit_buffer()
     if buffer is not None:
-        pushed = (
-            _open_push_signed(
+        if signed is not None:
+            return _open_push_signed(
                 buffer,
                 token=token,
                 passes_on=signed[2],
                 user_agent=user_agent,
                 client=client,
             )
-            if signed is not None
-            else _open_push(buffer, token=token, user_agent=user_agent, client=client)
-        )
-        if pushed is not _UNBUFFERED:
-            return pushed
+        return _open_push(buffer, token=token, user_agent=user_agent, client=client)
     if not settings.RELAY_ANONYMOUS_TRACKING:
         verdict = machine.open_verdict(user_agent=user_agent)
         now = timezone.now()
@@ -168,18 +163,15 @@ def open_record_for_token(
     return False if Delivery.objects.filter(token=token).exists() else None
 
 
-# What _open_push and _click_push return when Redis could not take the hit.
-_UNBUFFERED = object()
-
-
 def _open_push_signed(
     buffer: HitBuffer, *, token: str, passes_on: bool, user_agent: str, client: str
-) -> bool | object:
-    """Push a pixel open of a signed tracking id; return True, or ``_UNBUFFERED``.
+) -> bool:
+    """Push a pixel open of a signed tracking id; return True.
 
     Nothing is read: the id's signature says the mail was Relay's, and the
     drain reads whether the delivery exists and its reader consents when it
-    writes the hit. The push does not wait for Redis's answer.
+    writes the hit. The push waits neither for other hits nor for Redis's
+    answer (``HitBuffer.push_soon``).
     """
     verdict = machine.open_verdict(user_agent=user_agent)
     entry = open_hit(
@@ -192,25 +184,19 @@ def _open_push_signed(
             else ""
         ),
     )
-    try:
-        buffer.push_unanswered(entry)
-    except redis.RedisError:
-        logger.warning("Tracking buffer unreachable: an open is written at once.")
-        return _UNBUFFERED
+    _push_soon(buffer, entry)
     return True
 
 
 def _open_push(
     buffer: HitBuffer, *, token: str, user_agent: str, client: str
-) -> bool | None | object:
+) -> bool | None:
     """Push a pixel open of a bare token; return as ``open_record_for_token``.
 
     Mail carries signed tracking ids; a bare token (a URL made by hand, or a
     mail sent before them) makes one query, by the token's unique index: the
     delivery exists (else None), its reader consents now (else False, nothing
-    kept) and is an MP or not (whose device is remembered). Returns
-    ``_UNBUFFERED`` when Redis cannot take the hit, to be written in the
-    request instead.
+    kept) and is an MP or not (whose device is remembered).
     """
     row = hit_read(_reader_sql, [token])
     if row is None:
@@ -278,15 +264,11 @@ def click_record_for_token(
         if settings.RELAY_ANONYMOUS_TRACKING:
             return target[1]
         if buffer is not None:
-            pushed = _click_push_signed(
+            return _click_push_signed(
                 buffer, token=token, link_pk=pk, url=target[1], user_agent=user_agent
             )
-            if pushed is not _UNBUFFERED:
-                return pushed  # type: ignore[return-value]
     elif buffer is not None:
-        pushed = _click_push(buffer, token=token, link_pk=pk, user_agent=user_agent)
-        if pushed is not _UNBUFFERED:
-            return pushed  # type: ignore[return-value]
+        return _click_push(buffer, token=token, link_pk=pk, user_agent=user_agent)
     row = _click_hit(token=token, link_pk=pk)
     if row is None or row[2] is None:
         return None
@@ -313,11 +295,11 @@ def click_record_for_token(
 
 def _click_push_signed(
     buffer: HitBuffer, *, token: str, link_pk: int, url: str, user_agent: str
-) -> str | object:
-    """Push a redirect click of a signed tracking id; return ``url``, or ``_UNBUFFERED``.
+) -> str:
+    """Push a redirect click of a signed tracking id; return ``url``.
 
     As ``_open_push_signed``: nothing is read but the link (kept by the
-    process once read), and the push does not wait for Redis's answer.
+    process once read), and the push waits for nothing.
     """
     entry = click_hit(
         token=token,
@@ -325,17 +307,25 @@ def _click_push_signed(
         verdict=machine.early_click_verdict(user_agent=user_agent, early_links=0),
         family=_agent_family(user_agent),
     )
-    try:
-        buffer.push_unanswered(entry)
-    except redis.RedisError:
-        logger.warning("Tracking buffer unreachable: a click is written at once.")
-        return _UNBUFFERED
+    _push_soon(buffer, entry)
     return url
+
+
+def _push_soon(buffer: HitBuffer, entry: str) -> None:
+    """Hand a hit to the buffer; write at once what Redis cannot take."""
+    unsent = buffer.push_soon(entry)
+    if unsent:
+        from .drain import hits_write  # the drain imports this module
+
+        logger.warning(
+            "Tracking buffer unreachable: %s hit(s) written at once.", len(unsent)
+        )
+        hits_write(raw=unsent)
 
 
 def _click_push(
     buffer: HitBuffer, *, token: str, link_pk: int, user_agent: str
-) -> str | None | object:
+) -> str | None:
     """Push a redirect click of a bare token; return as ``click_record_for_token``.
 
     As ``_open_push``, one query, by the token's unique index and the link's
@@ -343,8 +333,6 @@ def _click_push(
     it is in the link map of the delivery's campaign. None (a 404) for an
     unknown token or a link not in that map. The agent's verdict is settled
     here, scanner bursts when the hit is written (``newsletter.tracking.drain``).
-    Returns ``_UNBUFFERED`` when Redis cannot take the hit, to be written in
-    the request instead.
     """
     row = hit_read(_click_target_sql, [link_pk, token])
     if row is None or row[1] is None:

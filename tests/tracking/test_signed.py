@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from django.test import override_settings
 
 from newsletter.models import Contact, Delivery, Link, OpenDevice, TrackingEvent
 from newsletter.sending.dispatch import reader_tracking_id
+from newsletter.tracking import buffer as buffer_module
 from newsletter.tracking.drain import hits_drain
 from newsletter.tracking.links import click_url
 from newsletter.tracking.signed import tracking_id, tracking_id_parse
@@ -208,10 +210,41 @@ def test_a_hit_redis_refuses_is_logged_when_its_answer_is_read(
 
     with caplog.at_level(logging.ERROR, logger="newsletter.tracking.buffer"):
         answered = [client.get(pixel_url(tracking)).status_code for _ in range(40)]
-        # The answers are read as they come, every 32 pushes; the rest here.
-        buffered._answers_read(buffered._pusher.connection, wait=True)
+        # Sent in batches, their answers read as they come; the rest here.
+        buffered.settle()
 
     assert answered == [200] * 40
-    refused = [r for r in caplog.records if "refused a hit" in r.getMessage()]
-    assert len(refused) == 40
-    assert "WRONGTYPE" in refused[0].getMessage()
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert sum(int(message.split()[3]) for message in refused) == 40
+    assert all("WRONGTYPE" in message for message in refused)
+
+
+def test_hits_wait_in_the_process_a_moment_and_go_to_redis_together(
+    client, sent, buffered, monkeypatch
+) -> None:
+    monkeypatch.setattr(buffer_module, "_FLUSH_SECONDS", 3600)  # the thread waits
+    tracking = reader_tracking_id(sent["tracked"])
+    client.get(pixel_url(tracking))  # the first goes at once: is Redis there?
+
+    for _ in range(5):
+        client.get(pixel_url(tracking))
+    waiting = buffered.client.llen(buffered.key)
+    buffered.settle()  # as when the process ends
+
+    assert waiting == 1
+    assert buffered.client.llen(buffered.key) == 6
+
+
+def test_the_processs_thread_sends_hits_that_wait(
+    client, sent, buffered, monkeypatch
+) -> None:
+    monkeypatch.setattr(buffer_module, "_FLUSH_SECONDS", 0.05)
+    tracking = reader_tracking_id(sent["tracked"])
+
+    for _ in range(3):
+        client.get(pixel_url(tracking))
+    deadline = time.monotonic() + 5
+    while buffered.client.llen(buffered.key) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert buffered.client.llen(buffered.key) == 3
