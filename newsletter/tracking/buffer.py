@@ -100,10 +100,6 @@ class HitBuffer:
             )
         return self._client
 
-    def push(self, entry: str) -> None:
-        """Append one entry; raise ``redis.RedisError`` when Redis cannot take it."""
-        self.client.rpush(self.key, entry)
-
     def push_soon(self, entry: str) -> list[bytes]:
         """Append one entry soon; return entries Redis could not take, for the caller to write.
 

@@ -85,7 +85,9 @@ def open_record_for_token(
 ) -> bool | None:
     """Record an open through the pixel of delivery ``token``; return whether one was.
 
-    None: no delivery has that token. The same rules as ``open_record`` (consent
+    ``token`` is a signed tracking id (``newsletter.tracking.signed``), as mail
+    carries, or a bare delivery token. None: no delivery has that token (or
+    the id does not verify). The same rules as ``open_record`` (consent
     read at hit time, anonymous mode, machine flag), in one statement: an
     INSERT ... SELECT that finds the delivery, checks its reader's consent and
     writes the event, since the pixel is the most requested URL of all and a
@@ -94,9 +96,10 @@ def open_record_for_token(
     an MP, a second INSERT ... SELECT remembers the device (``client`` is not
     stored) for the estimate of copies forwarded from a mail program.
 
-    With a tracking buffer (``RELAY_TRACKING_BUFFER``), one read by token
-    instead, and the hit goes to Redis, written later in bulk
-    (``newsletter.tracking.buffer``); True then means recorded in the buffer.
+    With a tracking buffer (``RELAY_TRACKING_BUFFER``), the hit goes to Redis
+    instead, written later in bulk (``newsletter.tracking.buffer``), where the
+    consent is read; True then means handed to the buffer. A tracking id
+    needs no read; a bare token one, by token.
     """
     signed = tracking_id_parse(token) if "." in token else None
     if signed is not None:
@@ -243,9 +246,11 @@ def click_record_for_token(
     burst window after; then one insert. Only a click that makes a
     burst also reclassifies the burst's earlier clicks.
 
-    With a tracking buffer (``RELAY_TRACKING_BUFFER``), one read of the
-    consent and the URL instead, and the hit goes to Redis; bursts are then
-    classified when it is written (``newsletter.tracking.drain``).
+    With a tracking buffer (``RELAY_TRACKING_BUFFER``), the hit goes to Redis,
+    and consent and bursts are settled when it is written
+    (``newsletter.tracking.drain``). A signed tracking id needs only the link
+    (kept by the process once read), which must be of the signed campaign; a
+    bare token one read of the consent and the URL.
     """
     pk = link_pk(link_id)
     if pk is None:
