@@ -31,7 +31,7 @@ from newsletter.models import (
     Subscription,
 )
 from newsletter.sending.campaigns import campaign_create
-from newsletter.sending.dispatch import delivery_send_batch
+from newsletter.sending.dispatch import delivery_send_batch, reader_tracking_id
 from newsletter.sending.prepare import campaign_prepare
 from tests.factories import ContactFactory, MailingListFactory
 
@@ -167,7 +167,9 @@ def scenario_build(
     # The MPs' own mail: opens, clicks, machines, and extra devices.
     briefing = Link.objects.filter(campaign=campaign, url__endswith="/briefing/").get()
     for index, delivery in deliveries.items():
-        pixel = f"/t/o/{delivery.token}.gif"
+        # The URLs as mailed: signed tracking ids (a bare token without consent).
+        tracking = reader_tracking_id(delivery) or delivery.token
+        pixel = f"/t/o/{tracking}.gif"
         if index in APPLE_OPENS:
             client.get(pixel, HTTP_USER_AGENT=APPLE_PROXY, REMOTE_ADDR="17.58.0.1")
         if index in HUMAN_OPENERS:
@@ -179,7 +181,7 @@ def scenario_build(
                 HTTP_USER_AGENT=f"{HUMAN} device-{device}",
                 REMOTE_ADDR=f"192.168.{device}.{index}",
             )
-        click = f"/t/c/{delivery.token}/{briefing.pk}/"
+        click = f"/t/c/{tracking}/{briefing.pk}/"
         if index in SCANNED:
             client.get(click, HTTP_USER_AGENT=SCANNER)
         if index in HUMAN_CLICKERS:
