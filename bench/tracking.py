@@ -162,17 +162,12 @@ def tracking_ids(deliveries: Any, database: str) -> list[str]:
     """Return the tracking ids in the mails of ``deliveries``, as the server verifies them."""
     from django.test import override_settings
 
-    from newsletter.tracking.referrals import PASSING_ON_KINDS
-    from newsletter.tracking.signed import tracking_id
+    from newsletter.sending.dispatch import reader_tracking_id
 
     with override_settings(SECRET_KEY=secret_key(database)):
         return [
-            tracking_id(
-                token, campaign_id=campaign_id, passes_on=kind in PASSING_ON_KINDS
-            )
-            for token, campaign_id, kind in deliveries.order_by("pk").values_list(
-                "token", "campaign_id", "contact__kind"
-            )
+            reader_tracking_id(delivery)
+            for delivery in deliveries.select_related("contact").order_by("pk")
         ]
 
 

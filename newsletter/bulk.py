@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import connection, models
 
-from newsletter.tracking.hits import server_bound_cursor
+from newsletter.cursors import server_bound_cursor
 
 
 def arrays_insert(

@@ -89,16 +89,19 @@ class HitBuffer:
     def client(self) -> redis.Redis:
         """Return the client, connecting on first use (raises ``redis.RedisError``)."""
         if self._client is None:
-            # One connection, held (a pool's checkout and return cost a third
-            # of a push), with short timeouts: a hit is written at once
-            # rather than wait.
-            self._client = redis.Redis.from_url(
-                self.url,
-                socket_timeout=2,
-                socket_connect_timeout=2,
-                single_connection_client=True,
-            )
+            self._client = self._connect()
         return self._client
+
+    def _connect(self) -> redis.Redis:
+        # One connection, held (a pool's checkout and return cost a third of
+        # a push), with short timeouts: a hit is written at once rather than
+        # wait.
+        return redis.Redis.from_url(
+            self.url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            single_connection_client=True,
+        )
 
     def push_soon(self, entry: str) -> list[bytes]:
         """Append one entry soon; return entries Redis could not take, for the caller to write.
@@ -139,12 +142,7 @@ class HitBuffer:
         if not self._pending:
             return
         if self._pusher is None:
-            self._pusher = redis.Redis.from_url(
-                self.url,
-                socket_timeout=2,
-                socket_connect_timeout=2,
-                single_connection_client=True,
-            )
+            self._pusher = self._connect()
         connection = self._pusher.connection
         assert connection is not None  # noqa: S101 - a single-connection client
         parts = [b"*%d\r\n" % (len(self._pending) + 2), self._rpush_key]

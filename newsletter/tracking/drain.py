@@ -170,7 +170,7 @@ def hits_write(*, raw: Iterable[bytes | str]) -> HitsWritten:
             continue
         delivery_id, campaign_id, consent, kind = found
         if not consent or anonymous:
-            withdrawn += 1  # consent withdrawn since the hit: nothing is kept
+            withdrawn += 1  # no consent now (withdrawn since the mail), nothing kept
             continue
         if hit.kind == OPEN:
             events.append(_event(hit, delivery_id, Kind.OPENED, hit.verdict))

@@ -101,24 +101,23 @@ def open_record_for_token(
     consent is read; True then means handed to the buffer. A tracking id
     needs no read; a bare token one, by token.
     """
-    signed = tracking_id_parse(token) if "." in token else None
-    if signed is not None:
-        token = signed[0]
-    elif not TOKEN_PATTERN.fullmatch(token):
-        return None  # not a token, or a tracking id that does not verify
+    parsed = _hit_token(token)
+    if parsed is None:
+        return None
+    token, signed = parsed
     if signed is not None and settings.RELAY_ANONYMOUS_TRACKING:
-        return False
+        return False  # a mail Relay sent; nothing is kept
     buffer = None if settings.RELAY_ANONYMOUS_TRACKING else hit_buffer()
     if buffer is not None:
         if signed is not None:
-            return _open_push_signed(
+            return _open_buffered(
                 buffer,
                 token=token,
                 passes_on=signed[2],
                 user_agent=user_agent,
                 client=client,
             )
-        return _open_push(buffer, token=token, user_agent=user_agent, client=client)
+        return _open_bare(buffer, token=token, user_agent=user_agent, client=client)
     if not settings.RELAY_ANONYMOUS_TRACKING:
         verdict = machine.open_verdict(user_agent=user_agent)
         now = timezone.now()
@@ -166,10 +165,21 @@ def open_record_for_token(
     return False if Delivery.objects.filter(token=token).exists() else None
 
 
-def _open_push_signed(
+def _hit_token(value: str) -> tuple[str, tuple[str, int, bool] | None] | None:
+    """Return the delivery token in a hit's URL and, for a tracking id, its parts.
+
+    None for neither a token nor a tracking id that verifies.
+    """
+    if "." in value:
+        signed = tracking_id_parse(value)
+        return None if signed is None else (signed[0], signed)
+    return (value, None) if TOKEN_PATTERN.fullmatch(value) else None
+
+
+def _open_buffered(
     buffer: HitBuffer, *, token: str, passes_on: bool, user_agent: str, client: str
 ) -> bool:
-    """Push a pixel open of a signed tracking id; return True.
+    """Buffer a pixel open of a mail Relay sent; return True.
 
     Nothing is read: the id's signature says the mail was Relay's, and the
     drain reads whether the delivery exists and its reader consents when it
@@ -191,10 +201,10 @@ def _open_push_signed(
     return True
 
 
-def _open_push(
+def _open_bare(
     buffer: HitBuffer, *, token: str, user_agent: str, client: str
 ) -> bool | None:
-    """Push a pixel open of a bare token; return as ``open_record_for_token``.
+    """Buffer a pixel open of a bare token; return as ``open_record_for_token``.
 
     Mail carries signed tracking ids; a bare token (a URL made by hand, or a
     mail sent before them) makes one query, by the token's unique index: the
@@ -207,7 +217,7 @@ def _open_push(
     consent, kind = row
     if not consent:
         return False
-    return _open_push_signed(
+    return _open_buffered(
         buffer,
         token=token,
         passes_on=kind in PASSING_ON_KINDS,
@@ -255,11 +265,10 @@ def click_record_for_token(
     pk = link_pk(link_id)
     if pk is None:
         return None
-    signed = tracking_id_parse(token) if "." in token else None
-    if signed is not None:
-        token = signed[0]
-    elif not TOKEN_PATTERN.fullmatch(token):
-        return None  # not a token, or a tracking id that does not verify
+    parsed = _hit_token(token)
+    if parsed is None:
+        return None
+    token, signed = parsed
     buffer = hit_buffer()
     if signed is not None:
         # The id is a mail's of the signed campaign: its link must be too.
@@ -269,11 +278,11 @@ def click_record_for_token(
         if settings.RELAY_ANONYMOUS_TRACKING:
             return target[1]
         if buffer is not None:
-            return _click_push_signed(
+            return _click_buffered(
                 buffer, token=token, link_pk=pk, url=target[1], user_agent=user_agent
             )
     elif buffer is not None:
-        return _click_push(buffer, token=token, link_pk=pk, user_agent=user_agent)
+        return _click_bare(buffer, token=token, link_pk=pk, user_agent=user_agent)
     row = _click_hit(token=token, link_pk=pk)
     if row is None or row[2] is None:
         return None
@@ -298,12 +307,12 @@ def click_record_for_token(
     return url
 
 
-def _click_push_signed(
+def _click_buffered(
     buffer: HitBuffer, *, token: str, link_pk: int, url: str, user_agent: str
 ) -> str:
-    """Push a redirect click of a signed tracking id; return ``url``.
+    """Buffer a redirect click of a mail Relay sent; return ``url``.
 
-    As ``_open_push_signed``: nothing is read but the link (kept by the
+    As ``_open_buffered``: nothing is read but the link (kept by the
     process once read), and the push waits for nothing.
     """
     entry = click_hit(
@@ -328,12 +337,12 @@ def _push_soon(buffer: HitBuffer, entry: str) -> None:
         hits_write(raw=unsent)
 
 
-def _click_push(
+def _click_bare(
     buffer: HitBuffer, *, token: str, link_pk: int, user_agent: str
 ) -> str | None:
-    """Push a redirect click of a bare token; return as ``click_record_for_token``.
+    """Buffer a redirect click of a bare token; return as ``click_record_for_token``.
 
-    As ``_open_push``, one query, by the token's unique index and the link's
+    As ``_open_bare``, one query, by the token's unique index and the link's
     primary key: the reader's consent now and the URL of link ``link_pk`` if
     it is in the link map of the delivery's campaign. None (a 404) for an
     unknown token or a link not in that map. The agent's verdict is settled
@@ -345,7 +354,7 @@ def _click_push(
     consent, url = row
     if not consent or settings.RELAY_ANONYMOUS_TRACKING:
         return url  # redirected, but no trace kept
-    return _click_push_signed(
+    return _click_buffered(
         buffer, token=token, link_pk=link_pk, url=url, user_agent=user_agent
     )
 

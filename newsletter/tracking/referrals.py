@@ -104,6 +104,11 @@ def client_network(client: str) -> str:
     parts = client.split(".")
     if len(parts) == 4 and all(_OCTET.fullmatch(part) for part in parts):
         return f"{parts[0]}.{parts[1]}.{parts[2]}.0/24"
+    return network_by_ipaddress(client)
+
+
+def network_by_ipaddress(client: str) -> str:
+    """Return what ``client_network`` returns, by ``ipaddress`` alone."""
     try:
         address = ipaddress.ip_address(client)
     except ValueError:

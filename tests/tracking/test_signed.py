@@ -24,6 +24,19 @@ statements = test_buffer.statements
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def tracking(sent) -> str:
+    """Return the tracking id in the mail of the reader who consents to tracking."""
+    return reader_tracking_id(sent["tracked"])
+
+
+@pytest.fixture
+def link(sent) -> Link:
+    """Return the link to TARGET in the campaign's link map."""
+    return Link.objects.get(campaign=sent["campaign"], url=TARGET)
+
+
 TOKEN = "AbCdEfGhIjKlMnOpQrStUv"
 
 
@@ -71,11 +84,9 @@ def test_ids_signed_with_a_retired_secret_still_verify(settings) -> None:
 
 
 def test_a_signed_hit_asks_no_database_and_is_written_by_the_drain(
-    client, sent, buffered
+    client, sent, buffered, tracking, link
 ) -> None:
     tracked = sent["tracked"]
-    tracking = reader_tracking_id(tracked)
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
     client.get(click_url(tracking, link.pk))  # the process reads the link once
 
     with statements() as sql:
@@ -94,10 +105,8 @@ def test_a_signed_hit_asks_no_database_and_is_written_by_the_drain(
 
 
 def test_a_tracking_id_that_does_not_verify_gets_a_404_and_leaves_nothing(
-    client, sent, buffered
+    client, sent, buffered, tracking, link
 ) -> None:
-    tracking = reader_tracking_id(sent["tracked"])
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
     forged = tracking[:-1] + ("A" if tracking[-1] != "A" else "B")
 
     assert client.get(pixel_url(forged)).status_code == 404
@@ -106,9 +115,8 @@ def test_a_tracking_id_that_does_not_verify_gets_a_404_and_leaves_nothing(
 
 
 def test_a_signed_click_on_a_link_of_another_campaign_gets_a_404(
-    client, sent, issue, buffered
+    client, sent, issue, buffered, tracking
 ) -> None:
-    tracking = reader_tracking_id(sent["tracked"])
     elsewhere = Link.objects.create(
         campaign=test_buffer._other_campaign(issue),
         url="https://example.org/elsewhere",
@@ -121,11 +129,9 @@ def test_a_signed_click_on_a_link_of_another_campaign_gets_a_404(
 
 
 def test_a_withdrawn_readers_signed_hits_are_answered_and_left_out_when_written(
-    client, sent, buffered
+    client, sent, buffered, tracking, link
 ) -> None:
     tracked = sent["tracked"]
-    tracking = reader_tracking_id(tracked)
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
     Contact.objects.filter(pk=tracked.contact_id).update(tracking_consent=False)
 
     opened = client.get(pixel_url(tracking))
@@ -138,9 +144,8 @@ def test_a_withdrawn_readers_signed_hits_are_answered_and_left_out_when_written(
 
 
 def test_a_deleted_deliverys_signed_pixel_is_answered_and_nothing_kept(
-    client, sent, buffered
+    client, sent, buffered, tracking
 ) -> None:
-    tracking = reader_tracking_id(sent["tracked"])
     Delivery.objects.filter(pk=sent["tracked"].pk).delete()
 
     assert client.get(pixel_url(tracking)).status_code == 200
@@ -166,11 +171,9 @@ def test_an_mps_signed_open_carries_the_device_and_a_readers_does_not(
 
 
 def test_anonymous_mode_answers_signed_hits_and_keeps_nothing(
-    client, sent, buffered, settings
+    client, sent, buffered, settings, tracking, link
 ) -> None:
-    tracking = reader_tracking_id(sent["tracked"])  # a mail sent before the switch
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
-    settings.RELAY_ANONYMOUS_TRACKING = True
+    settings.RELAY_ANONYMOUS_TRACKING = True  # after the mail was sent
 
     opened = client.get(pixel_url(tracking))
     clicked = client.get(click_url(tracking, link.pk))
@@ -179,9 +182,9 @@ def test_anonymous_mode_answers_signed_hits_and_keeps_nothing(
     assert buffered.size() == 0
 
 
-def test_without_a_buffer_a_signed_hit_is_written_in_its_request(client, sent) -> None:
-    tracking = reader_tracking_id(sent["tracked"])
-    link = Link.objects.get(campaign=sent["campaign"], url=TARGET)
+def test_without_a_buffer_a_signed_hit_is_written_in_its_request(
+    client, sent, tracking, link
+) -> None:
 
     client.get(pixel_url(tracking))
     client.get(click_url(tracking, link.pk))
@@ -193,19 +196,17 @@ def test_without_a_buffer_a_signed_hit_is_written_in_its_request(client, sent) -
 
 
 def test_when_redis_is_down_a_signed_hit_is_written_in_the_request(
-    client, sent, settings
+    client, sent, settings, tracking
 ) -> None:
     settings.RELAY_TRACKING_BUFFER = "redis://127.0.0.1:1/0"  # nothing listens
-    tracking = reader_tracking_id(sent["tracked"])
 
     assert client.get(pixel_url(tracking)).status_code == 200
     assert TrackingEvent.objects.filter(kind="opened").count() == 1
 
 
 def test_a_hit_redis_refuses_is_logged_when_its_answer_is_read(
-    client, sent, buffered, caplog
+    client, sent, buffered, caplog, tracking
 ) -> None:
-    tracking = reader_tracking_id(sent["tracked"])
     buffered.client.set(buffered.key, "not a list")  # every push is refused
 
     with caplog.at_level(logging.ERROR, logger="newsletter.tracking.buffer"):
@@ -220,10 +221,9 @@ def test_a_hit_redis_refuses_is_logged_when_its_answer_is_read(
 
 
 def test_hits_wait_in_the_process_a_moment_and_go_to_redis_together(
-    client, sent, buffered, monkeypatch
+    client, sent, buffered, monkeypatch, tracking
 ) -> None:
     monkeypatch.setattr(buffer_module, "_FLUSH_SECONDS", 3600)  # the thread waits
-    tracking = reader_tracking_id(sent["tracked"])
     client.get(pixel_url(tracking))  # the first goes at once: is Redis there?
 
     for _ in range(5):
@@ -236,10 +236,9 @@ def test_hits_wait_in_the_process_a_moment_and_go_to_redis_together(
 
 
 def test_the_processs_thread_sends_hits_that_wait(
-    client, sent, buffered, monkeypatch
+    client, sent, buffered, monkeypatch, tracking
 ) -> None:
     monkeypatch.setattr(buffer_module, "_FLUSH_SECONDS", 0.05)
-    tracking = reader_tracking_id(sent["tracked"])
 
     for _ in range(3):
         client.get(pixel_url(tracking))
